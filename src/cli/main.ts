@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { VERSION } from '../runtime/version.js';
+import { auditCommand } from './commands/audit.js';
+import { discoverCommand } from './commands/discover.js';
+import { inventoryCommand } from './commands/inventory.js';
+import { serveCommand } from './commands/serve.js';
+import { tokensCommand } from './commands/tokens.js';
+import { reportError } from './output.js';
+
+const program = new Command('cordon')
+  .description('Cordon: non-human identity detection to verified containment')
+  .version(VERSION);
+
+serveCommand(program);
+inventoryCommand(program);
+discoverCommand(program);
+auditCommand(program);
+tokensCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = reportError(error);
+}

@@ -1,0 +1,21 @@
+import type { TObject } from 'typebox';
+import { NotFoundError } from '../domain/errors.js';
+import type { ConnectorType } from './contract.js';
+import { postgresConnector } from './postgres/index.js';
+
+/** Every connector type, by name. Adding a connector means adding its folder and a line here. */
+export const CONNECTOR_TYPES = ['postgres'] as const;
+export type ConnectorTypeName = (typeof CONNECTOR_TYPES)[number];
+
+const registry: { [T in ConnectorTypeName]: ConnectorType<any> } = {
+  postgres: postgresConnector,
+};
+
+export function isConnectorType(type: string): type is ConnectorTypeName {
+  return Object.hasOwn(registry, type);
+}
+
+export function connectorType(type: string): ConnectorType<TObject> {
+  if (!isConnectorType(type)) throw new NotFoundError('ERR_CONNECTOR_TYPE_UNKNOWN', `unknown connector type "${type}" (known: ${CONNECTOR_TYPES.join(', ')})`);
+  return registry[type];
+}

@@ -1,0 +1,36 @@
+import { resolve } from 'node:path';
+import { InvalidInputError } from '../domain/errors.js';
+
+/** Everything Cordon reads from its environment, read in one place. */
+export interface Config {
+  dataDir: string;
+  databaseUrl?: string;
+  host: string;
+  port: number;
+  adminToken?: string;
+  fingerprintKey?: string;
+  masterKey?: string;
+  logLevel: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    dataDir: resolve(env.CORDON_DATA_DIR || './.cordon'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    host: env.CORDON_HOST || '127.0.0.1',
+    port: port(env.CORDON_PORT),
+    adminToken: env.CORDON_ADMIN_TOKEN || undefined,
+    fingerprintKey: env.CORDON_FINGERPRINT_KEY || undefined,
+    masterKey: env.CORDON_MASTER_KEY || undefined,
+    logLevel: env.CORDON_LOG_LEVEL || 'info',
+  };
+}
+
+function port(value: string | undefined): number {
+  if (value === undefined || value === '') return 7700;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new InvalidInputError('ERR_CONFIG', `CORDON_PORT must be a port number, got "${value}"`, [{ path: 'CORDON_PORT', message: 'must be an integer from 0 to 65535' }]);
+  }
+  return n;
+}

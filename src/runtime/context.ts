@@ -1,0 +1,48 @@
+import { EventEmitter } from 'node:events';
+import { bootstrapAdminToken, type BootstrapResult } from '../access/bootstrap.js';
+import { tokenService } from '../access/tokens.js';
+import { discoveryService } from '../inventory/discovery.js';
+import { inventoryImporter } from '../inventory/import.js';
+import { fingerprinter } from '../secrets/fingerprint.js';
+import { loadKeyring } from '../secrets/keyring.js';
+import { sealer } from '../secrets/sealed.js';
+import { openStore, type Store } from '../store/db.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+
+/**
+ * The services of one Cordon process, wired once. Each feature's factory takes only the pieces it
+ * uses; API routes, CLI commands and workers receive this and call the services. A store opened
+ * by the caller (tests) is used instead of the one the config names.
+ */
+export async function openContext(config: Config, logger: Logger, openedStore?: Store) {
+  const keys = await loadKeyring({ dataDir: config.dataDir, fingerprintKey: config.fingerprintKey, masterKey: config.masterKey });
+  const store: Store = openedStore
+    ?? await openStore({
+      databaseUrl: config.databaseUrl,
+      pgliteDir: config.databaseUrl ? undefined : config.dataDir,
+      onConnectionError: (error) => logger.warn({ err: error }, 'an idle database connection was dropped; it will be replaced'),
+    });
+  const db = store.db;
+  const fingerprint = fingerprinter(keys.fingerprintKey);
+  const secrets = sealer(keys.masterKey);
+  const tokens = tokenService({ db });
+  /** Emits `queued` when this process queues a job, so its worker need not wait for the next poll. */
+  const jobSignal = new EventEmitter();
+  const onQueued = () => jobSignal.emit('queued');
+  return {
+    config,
+    logger,
+    store,
+    db,
+    fingerprint,
+    tokens,
+    inventory: inventoryImporter({ db, fingerprint, sealer: secrets }),
+    discovery: discoveryService({ db, sealer: secrets, onQueued }),
+    jobSignal,
+    bootstrapAdmin: (): Promise<BootstrapResult> => bootstrapAdminToken({ db, tokens }, { dataDir: config.dataDir, envToken: config.adminToken }),
+    close: () => store.close(),
+  };
+}
+
+export type Context = Awaited<ReturnType<typeof openContext>>;

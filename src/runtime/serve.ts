@@ -1,0 +1,54 @@
+import { buildApi, type Api } from '../api/server.js';
+import type { Store } from '../store/db.js';
+import type { Config } from './config.js';
+import { openContext, type Context } from './context.js';
+import type { Logger } from './logger.js';
+import { VERSION } from './version.js';
+import { startWorker, type Worker } from './worker.js';
+
+export type ServeRole = 'api' | 'worker' | 'all';
+
+export interface Server {
+  context: Context;
+  api?: Api;
+  worker?: Worker;
+  /** Where the API listens, when it does. */
+  url?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * One Cordon process: the API, the workers, or both, on one store. Several processes on one
+ * PostgreSQL share the work through the database.
+ */
+export async function startServer(config: Config, logger: Logger, options: { role: ServeRole; store?: Store; onAdminToken?: (token: string, file: string) => void }): Promise<Server> {
+  const context = await openContext(config, logger, options.store);
+  let api: Api | undefined;
+  let worker: Worker | undefined;
+  try {
+    const admin = await context.bootstrapAdmin();
+    if (admin.generated) options.onAdminToken?.(admin.generated.token, admin.generated.file);
+    if (options.role !== 'api') {
+      worker = startWorker({ db: context.db, logger: logger.child({ component: 'worker' }), handlers: { ...context.discovery.jobHandlers }, signal: context.jobSignal });
+    }
+    let url: string | undefined;
+    if (options.role !== 'worker') {
+      api = await buildApi({ ...context, version: VERSION });
+      url = await api.listen({ host: config.host, port: config.port });
+    }
+    let closing: Promise<void> | undefined;
+    return {
+      context, api, worker, url,
+      close: () => (closing ??= (async () => {
+        await api?.close();
+        await worker?.stop();
+        await context.close();
+      })()),
+    };
+  } catch (error) {
+    await api?.close();
+    await worker?.stop();
+    await context.close();
+    throw error;
+  }
+}
