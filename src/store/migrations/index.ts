@@ -1,5 +1,9 @@
 import { foundation } from './0001_foundation.js';
 import type { Migration } from './types.js';
 
-/** Every migration, in the order they apply. Append; never edit one that has shipped. */
+/**
+ * Every migration, in the order they apply. Append; never edit one that has shipped.
+ * Numbers reserved for work in progress: 0002 ingestion and detection, 0003 broker,
+ * 0004 policy, 0005 response, 0006 incidents.
+ */
 export const migrations: readonly Migration[] = [foundation];
