@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { bootstrapAdminToken, type BootstrapResult } from '../access/bootstrap.js';
 import { tokenService } from '../access/tokens.js';
 import { discoveryService } from '../inventory/discovery.js';
+import { IdentityGraph } from '../inventory/graph-index.js';
 import { inventoryImporter } from '../inventory/import.js';
 import { fingerprinter } from '../secrets/fingerprint.js';
 import { loadKeyring } from '../secrets/keyring.js';
@@ -37,6 +38,8 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
     db,
     fingerprint,
     tokens,
+    /** The identity graph in memory, kept in step with the store before each walk. */
+    graph: new IdentityGraph(db),
     inventory: inventoryImporter({ db, fingerprint, sealer: secrets }),
     discovery: discoveryService({ db, sealer: secrets, onQueued }),
     jobSignal,

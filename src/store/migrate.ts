@@ -22,7 +22,8 @@ const provider: MigrationProvider = {
  * starting at once against one PostgreSQL apply each migration exactly once.
  */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Features are developed side by side: a migration may land after a higher-numbered one.
+  const { error, results } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new UnavailableError('ERR_STORE_MIGRATION', `migration ${failed} failed: ${String((error as Error).message ?? error)}`, { cause: error });

@@ -6,6 +6,10 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
  */
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A column the database fills when an insert leaves it out. */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type DefaultedJson<T> = ColumnType<T, string | undefined, string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 /** jsonb columns take JSON text on write (so arrays are not sent as SQL arrays) and give values back. */
@@ -39,9 +43,9 @@ export interface ResourceTable {
   kind: string;
   name: string;
   environment: string | null;
-  criticality: string;
-  attributes: Json<Record<string, unknown>>;
-  source: string;
+  criticality: Defaulted<string>;
+  attributes: DefaultedJson<Record<string, unknown>>;
+  source: Defaulted<string>;
   createdAt: CreatedAt;
   updatedAt: UpdatedAt;
 }
@@ -54,13 +58,13 @@ export interface IdentityTable {
   connectorId: string | null;
   externalRef: string | null;
   environment: string;
-  status: string;
-  criticality: string;
-  tags: ColumnType<string[], string[], string[]>;
+  status: Defaulted<string>;
+  criticality: Defaulted<string>;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
   schedule: NullableJson<Record<string, unknown>>;
-  attributes: Json<Record<string, unknown>>;
-  source: string;
-  createdAt: Timestamp;
+  attributes: DefaultedJson<Record<string, unknown>>;
+  source: Defaulted<string>;
+  createdAt: DefaultedTimestamp;
   updatedAt: UpdatedAt;
   lastUsedAt: Timestamp | null;
 }
@@ -73,9 +77,9 @@ export interface CredentialTable {
   /** Keyed fingerprint (HMAC-SHA256, hex) of the value; never the value. */
   fingerprint: string | null;
   externalRef: string | null;
-  status: string;
+  status: Defaulted<string>;
   storedIn: NullableJson<{ kind: string; path: string }>;
-  createdAt: Timestamp;
+  createdAt: DefaultedTimestamp;
   expiresAt: Timestamp | null;
   lastRotatedAt: Timestamp | null;
   updatedAt: UpdatedAt;
@@ -88,11 +92,11 @@ export interface SessionTable {
   parentSessionId: string | null;
   jti: string | null;
   source: string;
-  status: string;
+  status: Defaulted<string>;
   issuedAt: Timestamp;
   expiresAt: Timestamp | null;
   endedAt: Timestamp | null;
-  attributes: Json<Record<string, unknown>>;
+  attributes: DefaultedJson<Record<string, unknown>>;
   updatedAt: UpdatedAt;
 }
 
@@ -101,7 +105,7 @@ export interface GrantTable {
   identityId: string;
   resourceId: string;
   permissions: ColumnType<string[], string[], string[]>;
-  source: string;
+  source: Defaulted<string>;
   grantedAt: Timestamp | null;
   lastUsedAt: Timestamp | null;
   updatedAt: UpdatedAt;
@@ -114,8 +118,8 @@ export interface EdgeTable {
   fromId: string;
   toType: string;
   toId: string;
-  attributes: Json<Record<string, unknown>>;
-  source: string;
+  attributes: DefaultedJson<Record<string, unknown>>;
+  source: Defaulted<string>;
   createdAt: CreatedAt;
   updatedAt: UpdatedAt;
 }
@@ -151,7 +155,7 @@ export interface JobTable {
   id: string;
   kind: string;
   payload: Json<Record<string, unknown>>;
-  status: string;
+  status: Defaulted<string>;
   attempts: ColumnType<number, number | undefined, number>;
   maxAttempts: ColumnType<number, number | undefined, number>;
   runAfter: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -162,6 +166,15 @@ export interface JobTable {
   createdBy: string;
   createdAt: CreatedAt;
   updatedAt: UpdatedAt;
+}
+
+export interface GraphChangeTable {
+  seq: Generated<Int8>;
+  /** xid8 of the writing transaction, as text. */
+  xid: ColumnType<string, never, never>;
+  tableName: string;
+  ids: string[];
+  at: CreatedAt;
 }
 
 export interface Database {
@@ -176,6 +189,7 @@ export interface Database {
   apiTokens: ApiTokenTable;
   auditLog: AuditTable;
   jobs: JobTable;
+  graphChanges: GraphChangeTable;
 }
 
 export type IdentityRow = Selectable<IdentityTable>;

@@ -133,7 +133,7 @@ export async function identityRoutes(app: Api): Promise<void> {
       querystring: BlastRadiusQuery,
       response: responses(200, BlastRadius, [404]),
     },
-  }, async (request) => blastRadius(app.cordon.db, { type: 'identity', id: request.params.id }, request.query));
+  }, async (request) => blastRadius(app.cordon.graph, { type: 'identity', id: request.params.id }, request.query));
 
   app.get('/v1/credentials/:id/blast-radius', {
     config: { roles: READERS },
@@ -144,5 +144,5 @@ export async function identityRoutes(app: Api): Promise<void> {
       querystring: BlastRadiusQuery,
       response: responses(200, BlastRadius, [404]),
     },
-  }, async (request) => blastRadius(app.cordon.db, { type: 'credential', id: request.params.id }, request.query));
+  }, async (request) => blastRadius(app.cordon.graph, { type: 'credential', id: request.params.id }, request.query));
 }
