@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { openStore } from '../../src/store/db.js';
 import { runCli } from '../helpers/cli.js';
-import { EXAMPLE_INVENTORY } from '../helpers/examples.js';
+import { EXAMPLE_INVENTORY, exampleSecretValues } from '../helpers/examples.js';
 
 describe('bin/cordon inventory and audit on the embedded store', () => {
   let dataDir: string;
@@ -18,9 +18,10 @@ describe('bin/cordon inventory and audit on the embedded store', () => {
   after(() => rm(dataDir, { recursive: true, force: true }));
 
   test('inventory import reports what it created, then nothing new on the second run', async () => {
-    const first = await runCli(['inventory', 'import', EXAMPLE_INVENTORY], env);
+    const first = await runCli(['inventory', 'import', EXAMPLE_INVENTORY], { ...env, CORDON_LOG_LEVEL: 'trace' });
     assert.equal(first.code, 0, first.stderr);
     assert.equal(JSON.parse(first.stdout).identities.created, 53);
+    for (const value of exampleSecretValues()) assert.ok(!`${first.stdout}${first.stderr}`.includes(value), 'no plaintext in the CLI output or logs');
     const second = await runCli(['inventory', 'import', EXAMPLE_INVENTORY], env);
     assert.equal(JSON.parse(second.stdout).identities.unchanged, 53);
   });
