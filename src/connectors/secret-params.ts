@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import Type, { type TObject, type TString } from 'typebox';
-import { InvalidInputError, type Issue } from '../domain/errors.js';
+import { InvalidInputError, type CordonError, type Issue } from '../domain/errors.js';
+import { isSecretReference, resolveSecretReference } from '../secrets/references.js';
 import type { Sealer } from '../secrets/sealed.js';
 
 /**
@@ -20,14 +20,12 @@ export function secretKeys(schema: TObject): string[] {
     .map(([key]) => key);
 }
 
-const REFERENCE = /^(env|file|sealed):(.+)$/s;
-
 /** Seals every secret parameter given as a value; references stay as they are. */
 export async function sealSecretParams(schema: TObject, params: Record<string, unknown>, sealer: Pick<Sealer, 'seal'>): Promise<Record<string, unknown>> {
   const stored = { ...params };
   for (const key of secretKeys(schema)) {
     const value = stored[key];
-    if (typeof value === 'string' && !REFERENCE.test(value)) stored[key] = `sealed:${await sealer.seal(value)}`;
+    if (typeof value === 'string' && !isSecretReference(value)) stored[key] = `sealed:${await sealer.seal(value)}`;
   }
   return stored;
 }
@@ -37,21 +35,13 @@ export async function resolveSecretParams(schema: TObject, stored: Record<string
   const resolved = { ...stored };
   const issues: Issue[] = [];
   for (const key of secretKeys(schema)) {
-    const match = typeof stored[key] === 'string' ? REFERENCE.exec(stored[key] as string) : null;
-    if (!match) continue;
-    const [, scheme, target] = match as unknown as [string, string, string];
-    if (scheme === 'env') {
-      const value = process.env[target];
-      if (value === undefined) issues.push({ path: `/params/${key}`, message: `environment variable ${target} is not set` });
-      else resolved[key] = value;
-    } else if (scheme === 'file') {
-      try {
-        resolved[key] = (await readFile(target, 'utf8')).trimEnd();
-      } catch (error) {
-        issues.push({ path: `/params/${key}`, message: `cannot read ${target}: ${(error as NodeJS.ErrnoException).code ?? 'error'}` });
-      }
-    } else {
-      resolved[key] = await sealer.open(target);
+    const value = stored[key];
+    if (typeof value !== 'string' || !isSecretReference(value)) continue;
+    try {
+      resolved[key] = await resolveSecretReference(value, sealer);
+    } catch (error) {
+      if ((error as CordonError).code !== 'ERR_SECRET_REFERENCE') throw error;
+      issues.push({ path: `/params/${key}`, message: (error as Error).message });
     }
   }
   if (issues.length) throw new InvalidInputError('ERR_CONNECTOR_SECRET', `connector secrets could not be resolved: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, issues);
