@@ -34,8 +34,8 @@ export function rotatePassword(deps: MariadbDeps): ActionHandler {
           fresh.outcome === 'accepted' ? `${accountName(account)} logged in with the new password`
             : fresh.outcome === 'account_refused' ? `the new password was accepted; the account itself is locked (${fresh.reason})`
               : `login with the new password refused: ${fresh.reason}`),
-        check('other_secret_refused', other.outcome !== 'accepted',
-          other.outcome === 'accepted' ? `a password nobody holds logged in as ${account.user}: the old password may work too` : `a password nobody holds was refused: ${other.reason}`),
+        check('other_secret_refused', other.outcome === 'bad_secret' || other.outcome === 'refused',
+          other.outcome === 'accepted' || other.outcome === 'account_refused' ? `a password nobody holds logged in as ${account.user}: the old password may work too` : `a password nobody holds was refused: ${other.reason}`),
       ]);
     },
   };

@@ -36,8 +36,8 @@ export function rotatePassword(deps: PostgresDeps): ActionHandler {
           fresh.outcome === 'accepted' ? `role ${role} logged in with the new password`
             : fresh.outcome === 'account_refused' ? `the new password was accepted; the role itself may not log in (${fresh.reason})`
               : `login with the new password refused: ${fresh.reason}`),
-        check('other_secret_refused', other.outcome !== 'accepted',
-          other.outcome === 'accepted' ? `the server accepted a password nobody holds for role ${role} (a trust rule in pg_hba.conf?): the old password works too`
+        check('other_secret_refused', other.outcome === 'bad_secret' || other.outcome === 'refused',
+          other.outcome === 'accepted' || other.outcome === 'account_refused' ? `the server accepted a password nobody holds for role ${role} (a trust rule in pg_hba.conf?): the old password works too`
             : `a password nobody holds was refused: ${other.reason}`),
       ]);
     },
