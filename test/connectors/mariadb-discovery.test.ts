@@ -88,7 +88,10 @@ identities:
     // The server drops a closed connection asynchronously; wait for PROCESSLIST to say so.
     for (let i = 0; i < 200 && (await rootQuery('select ID from information_schema.PROCESSLIST where USER = ?', [app])).length > 0; i++);
     const summary = await discover();
-    assert.equal(summary.sessions.ended, 1);
+    // Other test files open and close sessions on the same server at the same time.
+    assert.ok(summary.sessions.ended >= 1);
+    const sessions = await store.db.selectFrom('sessions').select('status').where('identityId', '=', `mdb:${app}@%`).execute();
+    assert.deepEqual(sessions, [{ status: 'ended' }]);
     const row = await store.db.selectFrom('identities').select('status').where('id', '=', 'declared').executeTakeFirstOrThrow();
     assert.equal(row.status, 'disabled');
   });

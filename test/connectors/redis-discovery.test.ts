@@ -77,7 +77,10 @@ identities:
     await admin.call('ACL', 'SETUSER', declared, 'off');
     await admin.call('CLIENT', 'KILL', 'USER', app);
     const summary = await discover();
-    assert.equal(summary.sessions.ended, 1);
+    // Other test files open and close sessions on the same server at the same time.
+    assert.ok(summary.sessions.ended >= 1);
+    const sessions = await store.db.selectFrom('sessions').select('status').where('identityId', '=', `rds:${app}`).execute();
+    assert.deepEqual(sessions, [{ status: 'ended' }]);
     const row = await store.db.selectFrom('identities').select('status').where('id', '=', 'declared').executeTakeFirstOrThrow();
     assert.equal(row.status, 'disabled');
   });
