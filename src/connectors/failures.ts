@@ -6,10 +6,24 @@ import type { ActionTarget } from './contract.js';
  * (`UnavailableError`) from "this target cannot be acted on" (not found, bad input).
  */
 
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message || error.constructor.name : String(error);
+}
+
+/*
+ * Neither error keeps the driver's error as its cause: drivers attach what they sent (mysql2 the
+ * statement, ioredis the command's arguments, AUTH's password among them), and a logged cause
+ * would carry a secret with it. The message keeps the reason.
+ */
+
 /** The connector's server could not be reached or did not answer in time; names the server. */
 export function unreachable(server: string, error: unknown): UnavailableError {
-  const reason = error instanceof Error ? error.message || error.constructor.name : String(error);
-  return new UnavailableError('ERR_CONNECTOR_UNREACHABLE', `${server}: ${reason}`, { cause: error });
+  return new UnavailableError('ERR_CONNECTOR_UNREACHABLE', `${server}: ${reasonOf(error)}`);
+}
+
+/** The server refused or failed a command of an action. */
+export function commandFailed(server: string, what: string, error: unknown): UnavailableError {
+  return new UnavailableError('ERR_CONNECTOR_FAILED', `${server}: ${what} failed: ${reasonOf(error)}`);
 }
 
 /** The account the target names does not exist on the system. */

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { ConnectorSession } from '../../src/connectors/contract.js';
@@ -233,6 +234,39 @@ describe('Redis connector actions against the real server', { skip: await skipUn
   test('a user that does not exist is reported as not found, naming it and the server', async () => {
     await assert.rejects(handler(session, 'revoke_sessions').execute(targetOf('cordon_t_nobody'), { idempotencyKey: 'k' }), (error: Error & { code?: string }) =>
       error.code === 'ERR_CONNECTOR_TARGET_NOT_FOUND' && /ACL user "cordon_t_nobody" does not exist on Redis at 127\.0\.0\.1:6379/.test(error.message));
+  });
+});
+
+describe('Redis connector errors', { skip: await skipUnless('redis') }, () => {
+  const restricted = uniqueName('cordon_t_connector');
+  const restrictedPassword = newSecret();
+  const app = uniqueName('cordon_t_user');
+  before(async () => {
+    await admin('ACL', 'SETUSER', restricted, 'on', `>${restrictedPassword}`, '+acl|getuser', '+client|id');
+    await admin('ACL', 'SETUSER', app, 'on', '>app-password');
+  });
+  after(async () => {
+    await admin('ACL', 'DELUSER', restricted, app);
+  });
+
+  test('a change the server refuses fails as a connector failure that carries no secret', async () => {
+    const session = connectorType('redis').connect({ ...params, username: restricted, password: restrictedPassword });
+    const secret = newSecret();
+    const error = await handler(session, 'rotate_credential').execute(targetOf(app), { idempotencyKey: 'k', newSecret: secret }).catch((e: Error) => e);
+    await session.close();
+    assert.equal((error as { code?: string }).code, 'ERR_CONNECTOR_FAILED');
+    assert.match(String(error), /NOPERM/);
+    const shown = inspect(error, { depth: 10, showHidden: true });
+    for (const value of [secret, passwordHash(secret), restrictedPassword]) assert.ok(!shown.includes(value), 'the error shows a secret');
+  });
+
+  test('a connector whose own password is wrong fails without showing it', async () => {
+    const wrong = newSecret();
+    const session = connectorType('redis').connect({ ...params, username: restricted, password: wrong });
+    const error = await handler(session, 'disable_identity').plan(targetOf(app)).catch((e: Error) => e);
+    assert.equal((error as { code?: string }).code, 'ERR_CONNECTOR_UNREACHABLE');
+    assert.match(String(error), /WRONGPASS/);
+    assert.ok(!inspect(error, { depth: 10, showHidden: true }).includes(wrong), 'the error shows the connector\'s password');
   });
 });
 

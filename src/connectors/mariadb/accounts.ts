@@ -31,7 +31,6 @@ export interface AccountPriv {
   is_role?: boolean;
   plugin?: string;
   password_last_changed?: number;
-  password_lifetime?: number;
   auth_or?: { plugin?: string }[];
 }
 

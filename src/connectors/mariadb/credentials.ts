@@ -1,8 +1,8 @@
 import type { ActionHandler } from '../contract.js';
-import { requireNewSecret } from '../failures.js';
+import { commandFailed, requireNewSecret } from '../failures.js';
 import { check, unknownSecret, verification } from '../proof.js';
 import { accountName, accountState, type MariadbDeps } from './accounts.js';
-import { tryLogin } from './client.js';
+import { mariadbServer, tryLogin } from './client.js';
 
 /**
  * rotate_credential: `ALTER USER … IDENTIFIED BY`, which replaces every way the account could
@@ -21,7 +21,12 @@ export function rotatePassword(deps: MariadbDeps): ActionHandler {
     async execute(target, context) {
       const secret = requireNewSecret(context);
       const account = await accountState(deps, target.identity.externalRef);
-      await (await deps.admin()).query('alter user ?@? identified by ?', [account.user, account.host, secret]);
+      try {
+        await (await deps.admin()).query('alter user ?@? identified by ?', [account.user, account.host, secret]);
+      } catch (error) {
+        // mysql2 attaches the statement, password included, to its errors.
+        throw commandFailed(mariadbServer(deps.params), 'ALTER USER', error);
+      }
       return { output: { account: accountName(account), passwordChanged: true } };
     },
     async verify(target, context) {

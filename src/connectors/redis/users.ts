@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { targetNotFound } from '../failures.js';
+import { commandFailed, targetNotFound } from '../failures.js';
 import { redisServer } from './client.js';
 import type { RedisParams } from './params.js';
 
@@ -53,7 +53,12 @@ export async function existingUser(deps: RedisDeps, name: string): Promise<AclUs
  */
 export async function setUser(deps: RedisDeps, name: string, ...rules: string[]): Promise<void> {
   const admin = await deps.admin();
-  await admin.call('ACL', 'SETUSER', name, ...rules);
-  const [, aclfile] = await admin.call('CONFIG', 'GET', 'aclfile') as [string, string];
-  if (aclfile) await admin.call('ACL', 'SAVE');
+  try {
+    await admin.call('ACL', 'SETUSER', name, ...rules);
+    const [, aclfile] = await admin.call('CONFIG', 'GET', 'aclfile') as [string, string];
+    if (aclfile) await admin.call('ACL', 'SAVE');
+  } catch (error) {
+    // ioredis attaches the command's arguments (a password hash among them) to its errors.
+    throw commandFailed(redisServer(deps.params), `ACL SETUSER ${name}`, error);
+  }
 }
