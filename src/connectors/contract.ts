@@ -86,6 +86,12 @@ export interface Verification {
 export interface VerifyContext {
   /** rotate_credential: the secret that must now authenticate. */
   newSecret?: string;
+  /**
+   * disable_identity / enable_identity: a secret of the identity that Cordon holds (the one it
+   * just rotated in). With it the proof is a login attempt, refused because the account is
+   * disabled (or accepted once enabled); without it, only the system's account state is read.
+   */
+  currentSecret?: string;
 }
 
 export interface ActionHandler {

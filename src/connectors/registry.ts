@@ -1,14 +1,20 @@
 import type { TObject } from 'typebox';
 import { NotFoundError } from '../domain/errors.js';
 import type { ConnectorType } from './contract.js';
+import { mariadbConnector } from './mariadb/index.js';
 import { postgresConnector } from './postgres/index.js';
+import { rabbitmqConnector } from './rabbitmq/index.js';
+import { redisConnector } from './redis/index.js';
 
 /** Every connector type, by name. Adding a connector means adding its folder and a line here. */
-export const CONNECTOR_TYPES = ['postgres'] as const;
+export const CONNECTOR_TYPES = ['postgres', 'mariadb', 'redis', 'rabbitmq'] as const;
 export type ConnectorTypeName = (typeof CONNECTOR_TYPES)[number];
 
 const registry: { [T in ConnectorTypeName]: ConnectorType<any> } = {
   postgres: postgresConnector,
+  mariadb: mariadbConnector,
+  redis: redisConnector,
+  rabbitmq: rabbitmqConnector,
 };
 
 export function isConnectorType(type: string): type is ConnectorTypeName {

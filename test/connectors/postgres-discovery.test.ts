@@ -84,7 +84,8 @@ identities:
     // The server removes the backend asynchronously; wait for pg_stat_activity to say so.
     for (let i = 0; i < 200 && Number((await adminQuery('select count(*) as n from pg_stat_activity where usename = $1', [appRole])).rows[0].n) > 0; i++);
     const summary = await discoveryService({ db: store.db, sealer: seal }).discover('pgt', actor);
-    assert.equal(summary.sessions.ended, 1);
+    // Other test files open and close sessions on the same server at the same time.
+    assert.ok(summary.sessions.ended >= 1);
     const declared = await store.db.selectFrom('identities').select('status').where('id', '=', 'declared').executeTakeFirstOrThrow();
     assert.equal(declared.status, 'disabled');
     const sessions = await store.db.selectFrom('sessions').select(['status', 'endedAt']).where('identityId', '=', `pgt:${appRole}`).execute();

@@ -10,6 +10,8 @@ export const SERVICES = {
   mariadb: { host: '127.0.0.1', port: 3306 },
   redis: { host: '127.0.0.1', port: 6379 },
   rabbitmq: { host: '127.0.0.1', port: 5672 },
+  /** The management plugin's HTTP API, through which the RabbitMQ connector acts. */
+  'rabbitmq-management': { host: '127.0.0.1', port: 15672 },
   nats: { host: '127.0.0.1', port: 4222 },
 } as const;
 export type ServiceName = keyof typeof SERVICES;
