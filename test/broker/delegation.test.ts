@@ -113,7 +113,7 @@ for (const kind of STORE_KINDS) {
       let token = await accessToken(t, await own(A), { audience: 'api:ledger', scope: 'ledger:read' });
       const max = t.context.broker.settings.maxChainDepth;
       for (let hop = 1; hop <= max; hop++) token = await accessToken(t, token, { subject_token_type: ACCESS_TOKEN_TYPE });
-      assert.equal(decodeJwt(token).derived_from!.length, max);
+      assert.equal((decodeJwt(token).derived_from as string[]).length, max);
       const res = await exchange(t, token, { subject_token_type: ACCESS_TOKEN_TYPE });
       assert.equal(res.json().error, 'invalid_request');
       assert.match(res.json().error_description, new RegExp(`deeper than ${max} hops`));
