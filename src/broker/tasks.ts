@@ -32,10 +32,11 @@ export function taskStore(deps: { db: Db; settings: Pick<BrokerSettings, 'taskTt
       throw new InvalidInputError('ERR_BROKER_TASK_TTL', `a task lives at most ${deps.settings.maxTaskTtlSeconds} seconds`, [{ path: '/ttlSeconds', message: `must be ≤ ${deps.settings.maxTaskTtlSeconds}` }]);
     }
     const id = randomUUID();
-    const expiresAt = new Date(deps.now() + ttl * 1000);
+    const createdAt = new Date(deps.now());
+    const expiresAt = new Date(createdAt.getTime() + ttl * 1000);
     return deps.db.transaction().execute(async (tx) => {
       const row = await tx.insertInto('brokerTasks').values({
-        id, identityId: input.identityId, purpose: input.purpose, status: 'active', createdBy: actor.id, expiresAt,
+        id, identityId: input.identityId, purpose: input.purpose, status: 'active', createdBy: actor.id, createdAt, expiresAt,
       }).returningAll().executeTakeFirstOrThrow();
       await appendAudit(tx, actor, { action: 'broker.task.started', subject: `task:${id}`, payload: { identity: input.identityId, purpose: input.purpose, expiresAt: expiresAt.toISOString() } });
       return toTask(row);

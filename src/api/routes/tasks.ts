@@ -51,16 +51,20 @@ export async function taskRoutes(app: Api): Promise<void> {
 
   app.post('/v1/tasks/:id/end', {
     config: { roles: [...WORKLOADS, 'responder'] },
+    // A responder may send no body at all.
+    preValidation: async (request) => {
+      request.body ??= {};
+    },
     schema: {
       summary: 'End a task: every token issued for it is revoked and its database roles dropped',
       description: 'A workload proves the task is its own with subjectToken; responders and admins need not.',
       tags: ['tasks'],
       params: IdParam,
-      body: Type.Optional(Type.Object({
+      body: Type.Object({
         subjectToken: Type.Optional(Proof.subjectToken),
         subjectTokenType: Proof.subjectTokenType,
         reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
-      }, { additionalProperties: false })),
+      }, { additionalProperties: false }),
       response: responses(200, Type.Object({
         task: Task,
         revokedTokens: Type.Array(Type.String(), { description: 'jtis revoked now' }),
@@ -69,7 +73,7 @@ export async function taskRoutes(app: Api): Promise<void> {
       }), [404, 409]),
     },
   }, async (request) => {
-    const body = request.body ?? {};
+    const body = request.body;
     if (request.principal!.role === 'workload' && !body.subjectToken) {
       throw new InvalidInputError('ERR_VALIDATION', 'a workload ends only its own tasks: give subjectToken', [{ path: '/subjectToken', message: 'is required for a workload', in: 'body' }]);
     }
