@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { decodeJwt } from 'jose';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import pg from 'pg';
 import { DROP_DB_CREDENTIAL_JOB } from '../../src/broker/db-credentials.js';
 import { SYSTEM_ACTOR } from '../../src/domain/roles.js';
@@ -10,6 +10,7 @@ import { startWorker, type Worker } from '../../src/runtime/worker.js';
 import type { Job } from '../../src/store/jobs.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { accessToken, exchange, introspect, trustIssuer } from '../helpers/broker.js';
+import { startCaepReceiver } from '../helpers/caep-receiver.js';
 import { dumpDatabase } from '../helpers/dump.js';
 import { skipUnless } from '../helpers/services.js';
 import { adminQuery, openTestStore, STORE_KINDS, type TestStore } from '../helpers/store.js';
@@ -192,6 +193,33 @@ for (const kind of STORE_KINDS) {
         assert.equal(typeof await login(targetDb, cred.username, cred.password), 'string');
       } finally {
         await worker.stop();
+      }
+    });
+
+    test('a CAEP receiver gets a credential-change SET when a dynamic role is created and when it is revoked', async () => {
+      const receiver = await startCaepReceiver();
+      const worker = startWorker({ db: store.db, logger: createLogger('silent'), handlers: t.context.broker.jobHandlers, signal: t.context.jobSignal, pollMs: 200 });
+      try {
+        const put = await t.app.inject({ method: 'PUT', url: '/v1/broker/receivers/dba', headers: t.auth('admin'), payload: { id: 'dba', endpoint: receiver.endpoint, audience: 'https://dba.test', events: ['credential-change'] } });
+        assert.equal(put.statusCode, 200, put.body);
+        const task = await startTask(60);
+        const cred = (await credentials(task.id)).json();
+        await t.app.inject({ method: 'POST', url: `/v1/tasks/${task.id}/end`, headers: t.auth('responder') });
+        const jwks = createLocalJWKSet((await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json());
+        const changes = [];
+        for (const set of await receiver.waitFor(2)) {
+          const { payload } = await jwtVerify(set.body, jwks, { typ: 'secevent+jwt', audience: 'https://dba.test' });
+          const event = (payload.events as Record<string, { change_type: string; credential_type: string; friendly_name: string }>)['https://schemas.openid.net/secevent/caep/event-type/credential-change']!;
+          assert.equal(event.credential_type, 'password');
+          assert.equal(event.friendly_name, cred.username);
+          assert.deepEqual(payload.sub_id, { format: 'iss_sub', iss: t.context.broker.settings.issuer, sub: 'wl-orders-api' });
+          changes.push(event.change_type);
+        }
+        assert.deepEqual(changes.sort(), ['create', 'revoke']);
+      } finally {
+        await worker.stop();
+        await t.app.inject({ method: 'DELETE', url: '/v1/broker/receivers/dba', headers: t.auth('admin') });
+        await receiver.close();
       }
     });
   });
