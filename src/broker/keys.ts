@@ -83,7 +83,7 @@ export function signingKeys(deps: KeyDeps) {
     await tx.insertInto('brokerSigningKeys').values({
       kid, alg: SIGNING_ALG, publicJwk: JSON.stringify(publicJwk),
       privateKeySealed: await deps.sealer.seal(JSON.stringify(privateKey.export({ format: 'jwk' }))),
-      activatesAt,
+      createdAt: new Date(deps.now()), activatesAt,
     }).execute();
     await appendAudit(tx, actor, { action: 'broker.key.created', subject: `signing-key:${kid}`, payload: { kid, alg: SIGNING_ALG, activatesAt: activatesAt.toISOString() } });
     return kid;
