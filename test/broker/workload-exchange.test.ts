@@ -4,6 +4,7 @@ import { decodeJwt } from 'jose';
 import { sql } from 'kysely';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { ACCESS_TOKEN_TYPE, exchange, postForm, TOKEN_EXCHANGE, trustIssuer, verifyWithJwks } from '../helpers/broker.js';
+import { dumpDatabase } from '../helpers/dump.js';
 import { seedExampleInventory } from '../helpers/seed.js';
 import { openTestStore, STORE_KINDS, storeSkip, type TestStore } from '../helpers/store.js';
 import { githubActionsClaims, kubernetesClaims, startWorkloadIssuer, type WorkloadIssuer } from '../helpers/workload-issuer.js';
@@ -211,6 +212,19 @@ for (const kind of STORE_KINDS) {
       });
       assert.equal(res.statusCode, 400);
       assert.deepEqual(res.json().errors.map((e: { path: string }) => e.path), ['/jwks/keys/0/k']);
+    });
+
+    test('neither the workload token nor the issued token is kept in a table or a log line', async () => {
+      const workload = await deploy();
+      const res = await exchange(t, workload, { scope: 'deployments:read' });
+      const issued = res.json().access_token as string;
+      const signature = (token: string) => token.split('.')[2]!;
+      const dump = await dumpDatabase(store.db);
+      for (const token of [workload, issued]) {
+        assert.ok(!dump.includes(signature(token)), 'database');
+        assert.ok(!t.logs.text.includes(signature(token)), 'logs');
+      }
+      assert.ok(dump.includes(decodeJwt(issued).jti!), 'the session is recorded by its jti');
     });
   });
 }
