@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import type { Authorizer, AuthorizationRequest } from '../domain/authorization.js';
 import type { Actor } from '../domain/roles.js';
@@ -208,7 +208,7 @@ export function tokenExchanger(deps: {
       }
     }
 
-    const jti = randomBytes(16).toString('base64url');
+    const jti = randomUUID();
     const claims: CordonTokenClaims = {
       iss: deps.settings.issuer, sub, aud: audiences, exp, iat: nowSeconds, nbf: nowSeconds, jti,
       scope: formatScope(requestedScopes), client_id: client.id,

@@ -37,32 +37,36 @@ const MAX_BATCH = 1000;
  * so: the parent and task rows are read `FOR SHARE`, so a revocation running at the same time
  * either commits first (and is seen here) or waits for this batch (and then sees its rows).
  */
-export function sessionRecorder(deps: { db: Db }) {
-  let queue: { session: IssuedSession; done: (outcome: 'recorded' | 'revoked') => void; fail: (error: unknown) => void }[] = [];
-  let flushing: Promise<void> | undefined;
+export function sessionRecorder(deps: { db: Db; concurrency?: number }) {
+  type Pending = { session: IssuedSession; done: (outcome: 'recorded' | 'revoked') => void; fail: (error: unknown) => void };
+  let queue: Pending[] = [];
+  /** Batches being written; a new one starts while others commit (their audit appends still take turns). */
+  const writing = new Set<Promise<void>>();
+  const concurrency = deps.concurrency ?? 3;
   let scheduled = false;
 
   function schedule(): void {
-    if (scheduled || flushing) return;
+    if (scheduled) return;
     scheduled = true;
     setImmediate(() => {
       scheduled = false;
-      void flush();
+      flush();
     });
   }
 
-  async function flush(): Promise<void> {
-    if (flushing || queue.length === 0) return;
-    const batch = queue.slice(0, MAX_BATCH);
-    queue = queue.slice(batch.length);
-    flushing = write(batch.map((b) => b.session)).then(
-      (outcomes) => batch.forEach((b, i) => b.done(outcomes[i]!)),
-      (error) => batch.forEach((b) => b.fail(error)),
-    ).finally(() => {
-      flushing = undefined;
-      if (queue.length) void flush();
-    });
-    await flushing;
+  function flush(): void {
+    while (queue.length > 0 && writing.size < concurrency) {
+      const batch = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(batch.length);
+      const written: Promise<void> = write(batch.map((b) => b.session)).then(
+        (outcomes) => batch.forEach((b, i) => b.done(outcomes[i]!)),
+        (error) => batch.forEach((b) => b.fail(error)),
+      ).finally(() => {
+        writing.delete(written);
+        if (queue.length) schedule();
+      });
+      writing.add(written);
+    }
   }
 
   async function write(sessions: IssuedSession[]): Promise<('recorded' | 'revoked')[]> {
@@ -75,11 +79,17 @@ export function sessionRecorder(deps: { db: Db }) {
         select id from broker_tasks where id = any(${tasks}::text[]) and status = 'active' for share`.execute(tx)).rows.map((r) => r.id));
       const outcomes = sessions.map((s) =>
         (s.parentSessionId && !liveParents.has(s.parentSessionId)) || (s.taskId && !liveTasks.has(s.taskId)) ? 'revoked' as const : 'recorded' as const);
-      await tx.insertInto('sessions').values(sessions.map((s, i) => ({
-        id: s.jti, identityId: s.identityId, parentSessionId: s.parentSessionId, jti: s.jti, source: 'broker',
-        status: outcomes[i] === 'recorded' ? 'active' : 'revoked', issuedAt: s.issuedAt, expiresAt: s.expiresAt,
-        endedAt: outcomes[i] === 'recorded' ? null : s.issuedAt, attributes: JSON.stringify(s.attributes),
-      }))).execute();
+      // One array per column: a batch is a dozen parameters, not thousands.
+      const live = (i: number) => outcomes[i] === 'recorded';
+      await sql`
+        insert into sessions (id, jti, identity_id, parent_session_id, source, status, issued_at, expires_at, ended_at, attributes)
+        select id, id, identity_id, parent_session_id, 'broker', status, issued_at, expires_at, ended_at, attributes::jsonb
+          from unnest(${sessions.map((s) => s.jti)}::text[], ${sessions.map((s) => s.identityId)}::text[],
+                      ${sessions.map((s) => s.parentSessionId)}::text[], ${sessions.map((_, i) => (live(i) ? 'active' : 'revoked'))}::text[],
+                      ${sessions.map((s) => s.issuedAt.toISOString())}::timestamptz[], ${sessions.map((s) => s.expiresAt.toISOString())}::timestamptz[],
+                      ${sessions.map((s, i) => (live(i) ? null : s.issuedAt.toISOString()))}::timestamptz[],
+                      ${sessions.map((s) => JSON.stringify(s.attributes))}::text[])
+            as t(id, identity_id, parent_session_id, status, issued_at, expires_at, ended_at, attributes)`.execute(tx);
       const byActor = new Map<string, { actor: Actor; tokens: (IssuedSession & { outcome: string })[] }>();
       sessions.forEach((s, i) => {
         const group = byActor.get(s.actor.id) ?? { actor: s.actor, tokens: [] };
@@ -104,15 +114,14 @@ export function sessionRecorder(deps: { db: Db }) {
     record(session: IssuedSession): Promise<'recorded' | 'revoked'> {
       return new Promise((done, fail) => {
         queue.push({ session, done, fail });
-        if (queue.length >= MAX_BATCH && !flushing) void flush();
-        else schedule();
+        schedule();
       });
     },
     /** Waits for everything queued so far to be written. */
     async drain(): Promise<void> {
-      while (flushing || queue.length) {
-        if (flushing) await flushing;
-        else await flush();
+      while (writing.size || queue.length) {
+        flush();
+        await Promise.all(writing);
       }
     },
   };
