@@ -152,7 +152,6 @@ export function dbCredentialService(deps: {
 
   return {
     issue,
-    allowedRoles,
     drop,
     /**
      * Drops every live credential of an ended task now. One whose server cannot be reached is

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import type { Authorizer, AuthorizationRequest } from '../domain/authorization.js';
+import type { Authorizer } from '../domain/authorization.js';
 import type { Actor } from '../domain/roles.js';
 import type { AccessTokenChecker } from './access-tokens.js';
 import {
@@ -111,10 +111,6 @@ export function tokenExchanger(deps: {
     };
   }
 
-  async function authorize(authorizer: Authorizer, request: AuthorizationRequest) {
-    return authorizer.authorize(request);
-  }
-
   async function exchange(request: ExchangeRequest, client: ExchangeClient): Promise<ExchangeResponse> {
     if (request.grantType !== GRANT_TOKEN_EXCHANGE) {
       throw new OAuthError('unsupported_grant_type', `grant_type must be ${GRANT_TOKEN_EXCHANGE}`);
@@ -191,12 +187,12 @@ export function tokenExchanger(deps: {
 
     for (const identity of new Set([sub, ...actors])) {
       if (deps.revocations.quarantinedUntil(identity) !== undefined) throw unacceptableToken('subject_token', `speaks for identity ${identity}, which is quarantined`);
-      const verdict = await authorize(deps.guard, { principal: { type: 'Identity', id: identity }, action: EXCHANGE_ACTION, resource: { type: 'Audience', id: audiences[0] ?? '' } });
+      const verdict = await deps.guard.authorize({ principal: { type: 'Identity', id: identity }, action: EXCHANGE_ACTION, resource: { type: 'Audience', id: audiences[0] ?? '' } });
       if (verdict.decision !== 'allow') throw unacceptableToken('subject_token', `speaks for identity ${identity}, which may not receive tokens (${verdict.reasons.join(', ')})`);
     }
     if (deps.policy) {
       for (const audience of audiences) {
-        const verdict = await authorize(deps.policy, {
+        const verdict = await deps.policy.authorize({
           principal: { type: 'Identity', id: sub },
           action: EXCHANGE_ACTION,
           resource: { type: 'Audience', id: audience },

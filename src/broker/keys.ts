@@ -158,7 +158,6 @@ export function signingKeys(deps: KeyDeps) {
     list(): SigningKeyInfo[] {
       return keys.map(({ kid, alg, createdAt, activatesAt, expiresAt }) => ({ kid, alg, createdAt, activatesAt, expiresAt }));
     },
-    currentKid: () => signer().kid,
   };
 }
 

@@ -5,9 +5,7 @@ import { InvalidInputError } from '../domain/errors.js';
  * authentication failures (`invalid_client`, `unauthorized_client`) come from the API's auth hook
  * and are mapped by the OAuth routes, so the broker itself never raises them.
  */
-export type OAuthErrorCode =
-  | 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_scope' | 'invalid_target'
-  | 'unsupported_token_type';
+export type OAuthErrorCode = 'invalid_request' | 'unsupported_grant_type' | 'invalid_scope' | 'invalid_target';
 
 /**
  * A refusal in the OAuth endpoints' own terms. It is an `InvalidInputError` so that, raised on a

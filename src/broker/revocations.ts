@@ -24,7 +24,6 @@ export interface RevocationState {
   /** Until when the identity's broker tokens are quarantined (ms), or undefined. */
   quarantinedUntil(identityId: string): number | undefined;
   prune(): void;
-  size(): number;
 }
 
 export function revocationState(now: () => number): RevocationState {
@@ -59,7 +58,6 @@ export function revocationState(now: () => number): RevocationState {
       for (const map of [tokens, tasks]) for (const [k, until] of map) if (until <= t) map.delete(k);
       for (const [k, q] of quarantines) if (q.until <= t) quarantines.delete(k);
     },
-    size: () => tokens.size + tasks.size + quarantines.size,
   };
 }
 

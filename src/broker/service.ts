@@ -88,13 +88,16 @@ export function brokerService(deps: BrokerDeps) {
     }));
   }
 
-  /** The task, if the proof is a token of its identity or one bound to it. */
+  /**
+   * The task, if the proof is a token its identity holds. A token merely bound to the task is not
+   * enough: a delegate holds one too, and must not get the task's database roles.
+   */
   async function provenTask(taskId: string, proof: TaskProof | undefined): Promise<TaskInfo> {
     const task = await tasks.get(taskId);
     if (!proof) return task;
     await ready();
     const presented = await exchanger.present(proof.token, proof.tokenType, 'subject_token');
-    if (presented.identityId !== task.identityId && presented.cordon?.task_id !== task.id) {
+    if (presented.identityId !== task.identityId) {
       throw new ForbiddenError('ERR_BROKER_TASK_NOT_YOURS', `the token presented speaks for ${presented.identityId}, not for task ${taskId}`);
     }
     return task;

@@ -38,15 +38,15 @@ export const DEFAULT_BROKER_SETTINGS: Omit<BrokerSettings, 'issuer'> = {
 export function loadBrokerSettings(env: NodeJS.ProcessEnv, defaults: { host: string; port: number }): BrokerSettings {
   const settings: BrokerSettings = {
     issuer: (env.CORDON_BROKER_ISSUER || `http://${defaults.host}:${defaults.port}`).replace(/\/+$/, ''),
-    tokenTtlSeconds: seconds(env, 'CORDON_BROKER_TOKEN_TTL', DEFAULT_BROKER_SETTINGS.tokenTtlSeconds),
-    maxTokenTtlSeconds: seconds(env, 'CORDON_BROKER_MAX_TOKEN_TTL', DEFAULT_BROKER_SETTINGS.maxTokenTtlSeconds),
-    taskTtlSeconds: seconds(env, 'CORDON_BROKER_TASK_TTL', DEFAULT_BROKER_SETTINGS.taskTtlSeconds),
-    maxTaskTtlSeconds: seconds(env, 'CORDON_BROKER_MAX_TASK_TTL', DEFAULT_BROKER_SETTINGS.maxTaskTtlSeconds),
-    maxChainDepth: seconds(env, 'CORDON_BROKER_MAX_CHAIN_DEPTH', DEFAULT_BROKER_SETTINGS.maxChainDepth),
-    keyRotationSeconds: seconds(env, 'CORDON_BROKER_KEY_ROTATION', DEFAULT_BROKER_SETTINGS.keyRotationSeconds),
-    keyPrepublishSeconds: seconds(env, 'CORDON_BROKER_KEY_PREPUBLISH', DEFAULT_BROKER_SETTINGS.keyPrepublishSeconds, 0),
-    revocationSyncMs: seconds(env, 'CORDON_BROKER_REVOCATION_SYNC_MS', DEFAULT_BROKER_SETTINGS.revocationSyncMs),
-    clockToleranceSeconds: seconds(env, 'CORDON_BROKER_CLOCK_TOLERANCE', DEFAULT_BROKER_SETTINGS.clockToleranceSeconds, 0),
+    tokenTtlSeconds: integer(env, 'CORDON_BROKER_TOKEN_TTL', DEFAULT_BROKER_SETTINGS.tokenTtlSeconds),
+    maxTokenTtlSeconds: integer(env, 'CORDON_BROKER_MAX_TOKEN_TTL', DEFAULT_BROKER_SETTINGS.maxTokenTtlSeconds),
+    taskTtlSeconds: integer(env, 'CORDON_BROKER_TASK_TTL', DEFAULT_BROKER_SETTINGS.taskTtlSeconds),
+    maxTaskTtlSeconds: integer(env, 'CORDON_BROKER_MAX_TASK_TTL', DEFAULT_BROKER_SETTINGS.maxTaskTtlSeconds),
+    maxChainDepth: integer(env, 'CORDON_BROKER_MAX_CHAIN_DEPTH', DEFAULT_BROKER_SETTINGS.maxChainDepth),
+    keyRotationSeconds: integer(env, 'CORDON_BROKER_KEY_ROTATION', DEFAULT_BROKER_SETTINGS.keyRotationSeconds),
+    keyPrepublishSeconds: integer(env, 'CORDON_BROKER_KEY_PREPUBLISH', DEFAULT_BROKER_SETTINGS.keyPrepublishSeconds, 0),
+    revocationSyncMs: integer(env, 'CORDON_BROKER_REVOCATION_SYNC_MS', DEFAULT_BROKER_SETTINGS.revocationSyncMs),
+    clockToleranceSeconds: integer(env, 'CORDON_BROKER_CLOCK_TOLERANCE', DEFAULT_BROKER_SETTINGS.clockToleranceSeconds, 0),
   };
   if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(settings.issuer)) {
     throw new InvalidInputError('ERR_CONFIG', `CORDON_BROKER_ISSUER must be an http(s) URL without query or fragment, got "${settings.issuer}"`, [{ path: 'CORDON_BROKER_ISSUER', message: 'must be an http(s) URL' }]);
@@ -59,7 +59,7 @@ export function loadBrokerSettings(env: NodeJS.ProcessEnv, defaults: { host: str
   return settings;
 }
 
-function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum = 1): number {
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum = 1): number {
   const value = env[name];
   if (value === undefined || value === '') return fallback;
   const n = Number(value);

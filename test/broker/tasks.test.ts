@@ -9,7 +9,7 @@ import { createLogger } from '../../src/runtime/logger.js';
 import { startWorker, type Worker } from '../../src/runtime/worker.js';
 import type { Job } from '../../src/store/jobs.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { accessToken, exchange, introspect, trustIssuer } from '../helpers/broker.js';
+import { ACCESS_TOKEN_TYPE, accessToken, exchange, introspect, JWT_TYPE, trustIssuer } from '../helpers/broker.js';
 import { startCaepReceiver } from '../helpers/caep-receiver.js';
 import { dumpDatabase } from '../helpers/dump.js';
 import { skipUnless } from '../helpers/services.js';
@@ -164,6 +164,16 @@ for (const kind of STORE_KINDS) {
       const res = await credentials(task.id, { roles: ['postgres'] });
       assert.equal(res.statusCode, 403);
       assert.equal(res.json().code, 'ERR_BROKER_DB_ROLE_NOT_ALLOWED');
+    });
+
+    test('a delegate holding a token of the task gets none of its database roles', async () => {
+      const task = await startTask(60);
+      const own = await accessToken(t, await workloadToken(), { task_id: task.id });
+      const delegated = await accessToken(t, own, { subject_token_type: ACCESS_TOKEN_TYPE, actor_token: await workloadToken('orders-batch'), actor_token_type: JWT_TYPE });
+      assert.equal(decodeJwt(delegated).task_id, task.id);
+      const res = await credentials(task.id, { subjectToken: delegated, subjectTokenType: ACCESS_TOKEN_TYPE });
+      assert.equal(res.statusCode, 403);
+      assert.equal(res.json().code, 'ERR_BROKER_TASK_NOT_YOURS');
     });
 
     test('a workload ends only its own tasks; a responder ends any', async () => {
