@@ -90,19 +90,18 @@ export function sessionRecorder(deps: { db: Db; concurrency?: number }) {
                       ${sessions.map((s, i) => (live(i) ? null : s.issuedAt.toISOString()))}::timestamptz[],
                       ${sessions.map((s) => JSON.stringify(s.attributes))}::text[])
             as t(id, identity_id, parent_session_id, status, issued_at, expires_at, ended_at, attributes)`.execute(tx);
-      const byActor = new Map<string, { actor: Actor; tokens: (IssuedSession & { outcome: string })[] }>();
+      // One audit record per client and batch: the jtis by identity (the rows hold the rest).
+      const byActor = new Map<string, { actor: Actor; byIdentity: Record<string, string[]>; refused: string[] }>();
       sessions.forEach((s, i) => {
-        const group = byActor.get(s.actor.id) ?? { actor: s.actor, tokens: [] };
-        group.tokens.push({ ...s, outcome: outcomes[i] === 'recorded' ? 'active' : 'revoked' });
+        const group = byActor.get(s.actor.id) ?? { actor: s.actor, byIdentity: {}, refused: [] };
+        if (live(i)) (group.byIdentity[s.identityId] ??= []).push(s.jti);
+        else group.refused.push(s.jti);
         byActor.set(s.actor.id, group);
       });
-      for (const { actor, tokens } of byActor.values()) {
+      for (const { actor, byIdentity, refused } of byActor.values()) {
         await appendAudit(tx, actor, {
           action: 'broker.tokens.issued', subject: 'broker',
-          payload: {
-            count: tokens.length,
-            tokens: tokens.map((t) => ({ jti: t.jti, identity: t.identityId, sub: t.attributes.sub, task: t.taskId, parent: t.parentSessionId, expiresAt: t.expiresAt.toISOString(), status: t.outcome })),
-          },
+          payload: { count: Object.values(byIdentity).reduce((n, jtis) => n + jtis.length, 0), byIdentity, refused },
         });
       }
       return outcomes;

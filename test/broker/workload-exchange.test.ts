@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { sql } from 'kysely';
+import { verifyAudit } from '../../src/audit/service.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { ACCESS_TOKEN_TYPE, exchange, postForm, TOKEN_EXCHANGE, trustIssuer, verifyWithJwks } from '../helpers/broker.js';
 import { dumpDatabase } from '../helpers/dump.js';
@@ -225,6 +226,15 @@ for (const kind of STORE_KINDS) {
         assert.ok(!t.logs.text.includes(signature(token)), 'logs');
       }
       assert.ok(dump.includes(decodeJwt(issued).jti!), 'the session is recorded by its jti');
+    });
+
+    test('each issued token is in the audit chain, by the client that asked for it', async () => {
+      const res = await exchange(t, await deploy(), { scope: 'deployments:read' });
+      const jti = decodeJwt(res.json().access_token).jti!;
+      const records = await store.db.selectFrom('auditLog').select(['actorSubject', 'payload']).where('action', '=', 'broker.tokens.issued').execute();
+      const record = records.find((r) => ((r.payload.byIdentity as Record<string, string[]>)['ci-payments-deploy'] ?? []).includes(jti));
+      assert.equal(record?.actorSubject, 'workload-user');
+      assert.equal((await verifyAudit(store.db)).ok, true);
     });
   });
 }
