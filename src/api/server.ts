@@ -8,12 +8,16 @@ import type { Context } from '../runtime/context.js';
 import { registerAuth } from './auth.js';
 import { registerProblemHandlers } from './problem.js';
 import { auditRoutes } from './routes/audit.js';
+import { brokerRoutes } from './routes/broker.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identities.js';
 import { inventoryRoutes } from './routes/inventory.js';
+import { oauthRoutes } from './routes/oauth.js';
 import { openapiRoutes } from './routes/openapi.js';
+import { taskRoutes } from './routes/tasks.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { wellKnownRoutes } from './routes/wellknown.js';
 import { validatorCompiler } from './validation.js';
 
 export type ApiContext = Context & { version: string };
@@ -64,5 +68,9 @@ export async function buildApi(context: ApiContext): Promise<Api> {
   await app.register(auditRoutes);
   await app.register(tokenRoutes);
   await app.register(connectorRoutes);
+  await app.register(wellKnownRoutes);
+  await app.register(oauthRoutes);
+  await app.register(taskRoutes);
+  await app.register(brokerRoutes);
   return app;
 }

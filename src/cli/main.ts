@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../runtime/version.js';
 import { auditCommand } from './commands/audit.js';
+import { brokerCommand } from './commands/broker.js';
 import { discoverCommand } from './commands/discover.js';
 import { inventoryCommand } from './commands/inventory.js';
 import { serveCommand } from './commands/serve.js';
@@ -16,6 +17,7 @@ inventoryCommand(program);
 discoverCommand(program);
 auditCommand(program);
 tokensCommand(program);
+brokerCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { bootstrapAdminToken, type BootstrapResult } from '../access/bootstrap.js';
 import { tokenService } from '../access/tokens.js';
+import { identityStatusGuard } from '../broker/guard.js';
+import { identityLoader } from '../broker/identities.js';
+import { brokerService } from '../broker/service.js';
+import { loadBrokerSettings } from '../broker/settings.js';
 import { discoveryService } from '../inventory/discovery.js';
 import { IdentityGraph } from '../inventory/graph-index.js';
 import { inventoryImporter } from '../inventory/import.js';
@@ -31,6 +35,13 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
   /** Emits `queued` when this process queues a job, so its worker need not wait for the next poll. */
   const jobSignal = new EventEmitter();
   const onQueued = () => jobSignal.emit('queued');
+  const broker = brokerService({
+    db, storeKind: store.kind, sealer: secrets, fingerprint, settings: loadBrokerSettings(process.env, config),
+    // The built-in guard; a policy engine, once configured, goes in `policy` next to it.
+    guard: identityStatusGuard({ identities: identityLoader({ db }) }),
+    onQueued,
+    onError: (error) => logger.warn({ err: error }, 'broker background work failed; it will be retried'),
+  });
   return {
     config,
     logger,
@@ -42,9 +53,13 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
     graph: new IdentityGraph(db),
     inventory: inventoryImporter({ db, fingerprint, sealer: secrets }),
     discovery: discoveryService({ db, sealer: secrets, onQueued }),
+    broker,
     jobSignal,
     bootstrapAdmin: (): Promise<BootstrapResult> => bootstrapAdminToken({ db, tokens }, { dataDir: config.dataDir, envToken: config.adminToken }),
-    close: () => store.close(),
+    close: async () => {
+      await broker.close();
+      await store.close();
+    },
   };
 }
 

@@ -29,7 +29,8 @@ export async function startServer(config: Config, logger: Logger, options: { rol
     const admin = await context.bootstrapAdmin();
     if (admin.generated) options.onAdminToken?.(admin.generated.token, admin.generated.file);
     if (options.role !== 'api') {
-      worker = startWorker({ db: context.db, logger: logger.child({ component: 'worker' }), handlers: { ...context.discovery.jobHandlers }, signal: context.jobSignal });
+      worker = startWorker({ db: context.db, logger: logger.child({ component: 'worker' }), handlers: { ...context.discovery.jobHandlers, ...context.broker.jobHandlers }, signal: context.jobSignal });
+      await context.broker.schedule();
     }
     let url: string | undefined;
     if (options.role !== 'worker') {

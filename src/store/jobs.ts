@@ -24,11 +24,11 @@ export interface Job {
 
 export async function enqueueJob(
   db: Executor,
-  job: { kind: string; payload: Record<string, unknown>; createdBy: string; maxAttempts?: number },
+  job: { kind: string; payload: Record<string, unknown>; createdBy: string; maxAttempts?: number; runAfter?: Date },
 ): Promise<Job> {
   const row = await db.insertInto('jobs').values({
     id: randomUUID(), kind: job.kind, payload: JSON.stringify(job.payload), status: 'queued',
-    maxAttempts: job.maxAttempts ?? 3, createdBy: job.createdBy,
+    maxAttempts: job.maxAttempts ?? 3, createdBy: job.createdBy, runAfter: job.runAfter,
   }).returningAll().executeTakeFirstOrThrow();
   return toJob(row);
 }

@@ -190,6 +190,12 @@ export interface Database {
   auditLog: AuditTable;
   jobs: JobTable;
   graphChanges: GraphChangeTable;
+  brokerSigningKeys: BrokerSigningKeyTable;
+  brokerIssuers: BrokerIssuerTable;
+  brokerTasks: BrokerTaskTable;
+  brokerRevocations: BrokerRevocationTable;
+  brokerReceivers: BrokerReceiverTable;
+  brokerDbCredentials: BrokerDbCredentialTable;
 }
 
 export type IdentityRow = Selectable<IdentityTable>;
@@ -205,3 +211,77 @@ export type ConnectorRow = Selectable<ConnectorTable>;
 export type ApiTokenRow = Selectable<ApiTokenTable>;
 export type AuditRow = Selectable<AuditTable>;
 export type JobRow = Selectable<JobTable>;
+
+export interface BrokerSigningKeyTable {
+  kid: string;
+  alg: string;
+  publicJwk: Json<Record<string, unknown>>;
+  /** The private JWK sealed (JWE) under the master key; never in clear. */
+  privateKeySealed: string;
+  createdAt: CreatedAt;
+  /** Published in the JWKS from creation; signs from here on. */
+  activatesAt: Timestamp;
+  /** Set once a newer key takes over: leaves the JWKS then, after every token it signed expired. */
+  expiresAt: Timestamp | null;
+}
+
+export interface BrokerIssuerTable {
+  id: string;
+  issuer: string;
+  kind: string;
+  jwksUri: string | null;
+  jwks: NullableJson<{ keys: Record<string, unknown>[] }>;
+  audiences: ColumnType<string[], string[], string[]>;
+  algorithms: ColumnType<string[], string[], string[]>;
+  trustDomain: string | null;
+  bindings: Json<Record<string, unknown>[]>;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface BrokerTaskTable {
+  id: string;
+  identityId: string;
+  purpose: string;
+  status: string;
+  createdBy: string;
+  createdAt: CreatedAt;
+  expiresAt: Timestamp;
+  endedAt: Timestamp | null;
+  endReason: string | null;
+}
+
+export interface BrokerRevocationTable {
+  /** Generated always: never written. int8 reads as string (pg) or bigint (PGlite). */
+  seq: ColumnType<string | number | bigint, never, never>;
+  /** `token` (a jti), `task` (a task id), `quarantine` or `release` (an identity id). */
+  kind: string;
+  ref: string;
+  /** After this the entry changes nothing (the token or task expired) and is pruned. */
+  expiresAt: Timestamp;
+  at: CreatedAt;
+}
+
+export interface BrokerReceiverTable {
+  id: string;
+  endpoint: string;
+  audience: string;
+  events: ColumnType<string[], string[], string[]>;
+  authorizationSealed: string | null;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface BrokerDbCredentialTable {
+  id: string;
+  taskId: string;
+  identityId: string;
+  credentialId: string;
+  connectorId: string;
+  roleName: string;
+  memberOf: ColumnType<string[], string[], string[]>;
+  status: string;
+  validUntil: Timestamp;
+  createdAt: CreatedAt;
+  droppedAt: Timestamp | null;
+}

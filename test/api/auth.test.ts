@@ -6,7 +6,9 @@ import { API_ROLES } from '../../src/domain/roles.js';
 import { openTestStore, type TestStore } from '../helpers/store.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
-const PUBLIC_ROUTES = ['GET /healthz'];
+const PUBLIC_ROUTES = ['GET /healthz', 'GET /.well-known/jwks.json', 'GET /.well-known/openid-configuration'];
+/** The OAuth endpoints answer client-authentication failures in RFC 6749 §5.2 form instead of problem+json. */
+const isOAuth = (url: string) => url.startsWith('/oauth2/');
 
 describe('API authentication and roles', () => {
   let store: TestStore;
@@ -32,9 +34,14 @@ describe('API authentication and roles', () => {
     for (const route of guarded) {
       const res = await t.app.inject({ method: route.method as never, url: concrete(route.url), payload: route.method === 'GET' ? undefined : {} });
       assert.equal(res.statusCode, 401, `${route.method} ${route.url}`);
+      assert.equal(res.headers['www-authenticate'], 'Bearer realm="cordon"');
+      if (isOAuth(route.url)) {
+        assert.match(res.headers['content-type'] as string, /^application\/json/);
+        assert.equal(res.json().error, 'invalid_client');
+        continue;
+      }
       assert.match(res.headers['content-type'] as string, /^application\/problem\+json/);
       assert.equal(res.json().code, 'ERR_TOKEN_MISSING');
-      assert.equal(res.headers['www-authenticate'], 'Bearer realm="cordon"');
     }
   });
 
@@ -43,6 +50,12 @@ describe('API authentication and roles', () => {
     for (const route of t.app.guardedRoutes.filter((r) => !r.public)) {
       for (const role of API_ROLES.filter((r) => !route.roles.includes(r))) {
         const res = await t.app.inject({ method: route.method as never, url: concrete(route.url), headers: t.auth(role), payload: route.method === 'GET' ? undefined : {} });
+        if (isOAuth(route.url)) {
+          assert.equal(res.statusCode, 400, `${role} on ${route.method} ${route.url}`);
+          assert.equal(res.json().error, 'unauthorized_client');
+          checked++;
+          continue;
+        }
         assert.equal(res.statusCode, 403, `${role} on ${route.method} ${route.url}`);
         assert.match(res.headers['content-type'] as string, /^application\/problem\+json/);
         assert.equal(res.json().code, 'ERR_ROLE_FORBIDDEN');
