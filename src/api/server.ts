@@ -9,6 +9,9 @@ import { registerAuth } from './auth.js';
 import { registerProblemHandlers } from './problem.js';
 import { auditRoutes } from './routes/audit.js';
 import { connectorRoutes } from './routes/connectors.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
+import { detectionRoutes } from './routes/detections.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identities.js';
 import { inventoryRoutes } from './routes/inventory.js';
@@ -64,5 +67,8 @@ export async function buildApi(context: ApiContext): Promise<Api> {
   await app.register(auditRoutes);
   await app.register(tokenRoutes);
   await app.register(connectorRoutes);
+  await app.register(eventRoutes);
+  await app.register(detectionRoutes);
+  await app.register(deadLetterRoutes);
   return app;
 }

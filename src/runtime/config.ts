@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InvalidInputError } from '../domain/errors.js';
 
 /** Everything Cordon reads from its environment, read in one place. */
@@ -11,7 +12,11 @@ export interface Config {
   fingerprintKey?: string;
   masterKey?: string;
   logLevel: string;
+  /** Directory of detection rules (YAML); the rules shipped in `rules/` by default. */
+  rulesDir: string;
 }
+
+const SHIPPED_RULES = fileURLToPath(new URL('../../rules/', import.meta.url));
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
@@ -23,6 +28,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fingerprintKey: env.CORDON_FINGERPRINT_KEY || undefined,
     masterKey: env.CORDON_MASTER_KEY || undefined,
     logLevel: env.CORDON_LOG_LEVEL || 'info',
+    rulesDir: resolve(env.CORDON_RULES_DIR || SHIPPED_RULES),
   };
 }
 

@@ -1,6 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { bootstrapAdminToken, type BootstrapResult } from '../access/bootstrap.js';
 import { tokenService } from '../access/tokens.js';
+import { detectionEngine } from '../detect/engine.js';
+import { loadRules } from '../detect/rules.js';
+import { ingestService } from '../ingest/pipeline.js';
+import { identityResolver } from '../ingest/resolve.js';
 import { discoveryService } from '../inventory/discovery.js';
 import { inventoryImporter } from '../inventory/import.js';
 import { fingerprinter } from '../secrets/fingerprint.js';
@@ -30,6 +34,12 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
   /** Emits `queued` when this process queues a job, so its worker need not wait for the next poll. */
   const jobSignal = new EventEmitter();
   const onQueued = () => jobSignal.emit('queued');
+  const rules = await loadRules(config.rulesDir).catch(async (error) => {
+    if (!openedStore) await store.close();
+    throw error;
+  });
+  const detection = detectionEngine({ rules, onError: (error, what) => logger.warn({ err: error, what }, 'detection failed on an event') });
+  const resolver = identityResolver(db);
   return {
     config,
     logger,
@@ -39,9 +49,16 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
     tokens,
     inventory: inventoryImporter({ db, fingerprint, sealer: secrets }),
     discovery: discoveryService({ db, sealer: secrets, onQueued }),
+    rules,
+    detection,
+    resolver,
+    events: ingestService({ db, fingerprint, sealer: secrets, resolver, detection, onQueued }),
     jobSignal,
     bootstrapAdmin: (): Promise<BootstrapResult> => bootstrapAdminToken({ db, tokens }, { dataDir: config.dataDir, envToken: config.adminToken }),
-    close: () => store.close(),
+    close: async () => {
+      await detection.flush(db).catch((error) => logger.warn({ err: error }, 'baselines could not be written at shutdown'));
+      await store.close();
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { foundation } from './0001_foundation.js';
+import { ingestDetect } from './0002_ingest_detect.js';
 import type { Migration } from './types.js';
 
 /**
@@ -6,4 +7,4 @@ import type { Migration } from './types.js';
  * Numbers reserved for work in progress: 0002 ingestion and detection, 0003 broker,
  * 0004 policy, 0005 response, 0006 incidents.
  */
-export const migrations: readonly Migration[] = [foundation];
+export const migrations: readonly Migration[] = [foundation, ingestDetect];
