@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../runtime/version.js';
 import { auditCommand } from './commands/audit.js';
 import { discoverCommand } from './commands/discover.js';
+import { ingestCommand } from './commands/ingest.js';
 import { inventoryCommand } from './commands/inventory.js';
 import { serveCommand } from './commands/serve.js';
 import { tokensCommand } from './commands/tokens.js';
@@ -14,6 +15,7 @@ const program = new Command('cordon')
 serveCommand(program);
 inventoryCommand(program);
 discoverCommand(program);
+ingestCommand(program);
 auditCommand(program);
 tokensCommand(program);
 

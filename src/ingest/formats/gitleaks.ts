@@ -34,7 +34,7 @@ const check = checker(Finding);
 
 export const gitleaks: FormatParser = {
   format: 'gitleaks',
-  recognises: (r) => typeof r.RuleID === 'string' && ('Secret' in r || 'Match' in r) && 'File' in r,
+  recognises: (r) => typeof r.RuleID === 'string' && ('Secret' in r || 'Match' in r),
   secretsIn: (r) => (isObject(r) ? [str(r.Secret)].filter((s): s is string => s !== undefined) : []),
   parse(record, receivedAt) {
     const issues = check.issues(record);

@@ -38,7 +38,7 @@ const check = checker(NativeEventSchema);
 
 export const native: FormatParser = {
   format: 'native',
-  recognises: (r) => typeof r.type === 'string' && 'time' in r,
+  recognises: (r) => typeof r.type === 'string',
   secretsIn: (r) => {
     const secret = isObject(r) && isObject(r.identity) ? str(r.identity.secret) : undefined;
     return secret ? [secret] : [];
