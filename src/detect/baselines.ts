@@ -7,8 +7,9 @@ import type { BaselineLookup } from './finding.js';
 
 /**
  * Baselines of the identities seen lately, in memory (an LRU, so memory is bounded), loaded from
- * `baselines` on first use and written back in batches: at most once per `persistEveryMs`, and
- * on flush. An evicted baseline that changed is written with the next batch.
+ * `baselines` on first use and written back in batches: at most once per `persistEveryMs`
+ * (5 s: a crash loses that much learning, never an event), and on flush. An evicted baseline
+ * that changed is written with the next batch.
  */
 export function baselineStore(options: { max?: number; persistEveryMs?: number } = {}) {
   const cache = new LRUCache<string, Baseline>({ max: options.max ?? 50_000 });
@@ -40,7 +41,7 @@ export function baselineStore(options: { max?: number; persistEveryMs?: number }
 
   /** Writes changed baselines when it is time (or always, with `force`). */
   async function persist(db: Executor, force = false): Promise<number> {
-    if (dirty.size === 0 || (!force && Date.now() - lastPersist < (options.persistEveryMs ?? 1000))) return 0;
+    if (dirty.size === 0 || (!force && Date.now() - lastPersist < (options.persistEveryMs ?? 5000))) return 0;
     const rows = [...dirty.entries()];
     dirty.clear();
     lastPersist = Date.now();

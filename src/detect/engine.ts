@@ -49,14 +49,18 @@ export function detectionEngine(deps: DetectionEngineDeps) {
   }
 
   function applyRules(e: IngestedEvent, lookup: BaselineLookup): Finding[] {
-    const candidates = deps.rules.filter((r) => (!r.when?.formats || r.when.formats.includes(e.event.format)) && (!r.when?.types || r.when.types.includes(e.event.type)));
+    const candidates = deps.rules.filter((r) => (!r.when?.formats || r.when.formats.includes(e.event.format))
+      && (!r.when?.types || r.when.types.includes(e.event.type)) && (!r.when?.actions || (e.event.action !== undefined && r.when.actions.includes(e.event.action))));
     if (candidates.length === 0) return [];
-    const event = eventBindings(e);
+    let event: Record<string, unknown> | undefined;
     const subjects: (IdentityFacts | undefined)[] = e.resolution.identities.length ? e.resolution.identities : [undefined];
     const out: Finding[] = [];
     for (const identity of subjects) {
+      const applicable = candidates.filter((r) => !r.when?.identityStatuses || (identity !== undefined && (r.when.identityStatuses as string[]).includes(identity.status)));
+      if (applicable.length === 0) continue;
+      event ??= eventBindings(e);
       const bindings: RuleBindings = { event, identity: identityBindings(identity), baseline: baselineBindings(identity && lookup.get(identity.id), e) };
-      for (const rule of candidates) {
+      for (const rule of applicable) {
         let fired = false;
         try {
           fired = rule.matches(bindings);

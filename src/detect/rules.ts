@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { CONFIDENCES, DETECTION_TYPES, NIST_CSF_ID, OWASP_NHI_ITEMS, SEVERITIES, type FrameworkRefs } from '../domain/detection.js';
 import { InvalidInputError, type Issue } from '../domain/errors.js';
 import { EVENT_FORMATS, EVENT_TYPES } from '../domain/event.js';
+import { IDENTITY_STATUSES } from '../domain/identity.js';
 import { validator } from '../domain/validation.js';
 
 /** A detection rule as written in `rules/*.yaml` (one rule per YAML document). */
@@ -17,10 +18,15 @@ export const RuleSpec = Type.Object({
   severity: Type.Enum(SEVERITIES),
   confidence: Type.Enum(CONFIDENCES),
   enabled: Type.Optional(Type.Boolean()),
-  /** Cheap pre-filter: the condition runs only on events of these formats and types. */
+  /**
+   * Cheap pre-filter, checked before the condition (which then runs on few events): formats,
+   * event types, actions, and the statuses of the identity.
+   */
   when: Type.Optional(Type.Object({
     formats: Type.Optional(Type.Array(Type.Enum(EVENT_FORMATS), { minItems: 1 })),
     types: Type.Optional(Type.Array(Type.Enum(EVENT_TYPES), { minItems: 1 })),
+    actions: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    identityStatuses: Type.Optional(Type.Array(Type.Enum(IDENTITY_STATUSES), { minItems: 1 })),
   }, { additionalProperties: false })),
   condition: Type.String({ minLength: 1, maxLength: 4000, description: 'CEL over `event`, `identity` and `baseline`; must be true to fire' }),
   frameworks: Type.Object({

@@ -3,33 +3,43 @@ import type { Executor } from '../store/db.js';
 import type { IngestedEvent } from './ingested.js';
 
 /**
- * Writes a batch of events in one statement: every column is sent as one array parameter and
- * `unnest` turns them back into rows (no parameter limit, one plan). A dedupe key already
- * stored is skipped; the ids returned are the rows this statement inserted.
+ * Writes a batch of events in one statement: the rows travel as one JSON array parameter and
+ * `json_populate_recordset` turns it into rows of `events` (one parse, no parameter limit, the
+ * raw record embedded as it is rather than escaped once more). A dedupe key already stored is
+ * skipped; the ids returned are the rows this statement inserted.
  */
 export async function insertEvents(db: Executor, events: IngestedEvent[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
-  const col = <T>(pick: (e: IngestedEvent) => T) => events.map(pick);
-  const { rows } = await sql<{ id: string }>`
+  const rows = events.map((e) => ({
+    id: e.id,
+    dedupe_key: e.dedupeKey,
+    source: e.event.source,
+    format: e.event.format,
+    type: e.event.type,
+    time: e.event.time,
+    identity_ids: e.resolution.identities.map((i) => i.id),
+    credential_ids: [...e.resolution.byFingerprint, ...e.resolution.byCredentialRef].map((c) => c.id),
+    fingerprints: e.event.fingerprints,
+    jti: e.event.refs.jtis[0] ?? null,
+    source_ip: e.event.sourceIp ?? null,
+    source_asn: e.event.sourceAsn ?? null,
+    source_geo: e.event.sourceGeo ?? null,
+    user_agent: e.event.userAgent ?? null,
+    action: e.event.action ?? null,
+    target: e.event.target ?? null,
+    outcome: e.event.outcome,
+    attributes: attributesOf(e),
+    raw: e.raw,
+  }));
+  const { rows: inserted } = await sql<{ id: string }>`
     insert into events (id, dedupe_key, source, format, type, time, identity_ids, credential_ids, fingerprints, jti,
                         source_ip, source_asn, source_geo, user_agent, action, target, outcome, attributes, raw)
-    select id, dedupe_key, source, format, type, time, identity_ids::text[], credential_ids::text[], fingerprints::text[], jti,
-           source_ip, source_asn, source_geo, user_agent, action, target, outcome, attributes::jsonb, raw::jsonb
-      from unnest(${col((e) => e.id)}::text[], ${col((e) => e.dedupeKey)}::text[], ${col((e) => e.event.source)}::text[],
-                  ${col((e) => e.event.format)}::text[], ${col((e) => e.event.type)}::text[], ${col((e) => e.event.time.toISOString())}::timestamptz[],
-                  ${col((e) => arrayLiteral(e.resolution.identities.map((i) => i.id)))}::text[],
-                  ${col((e) => arrayLiteral([...e.resolution.byFingerprint, ...e.resolution.byCredentialRef].map((c) => c.id)))}::text[],
-                  ${col((e) => arrayLiteral(e.event.fingerprints))}::text[], ${col((e) => e.event.refs.jtis[0] ?? null)}::text[],
-                  ${col((e) => e.event.sourceIp ?? null)}::text[], ${col((e) => e.event.sourceAsn ?? null)}::bigint[],
-                  ${col((e) => e.event.sourceGeo ?? null)}::text[], ${col((e) => e.event.userAgent ?? null)}::text[],
-                  ${col((e) => e.event.action ?? null)}::text[], ${col((e) => e.event.target ?? null)}::text[],
-                  ${col((e) => e.event.outcome)}::text[], ${col((e) => JSON.stringify(attributesOf(e)))}::text[],
-                  ${col((e) => JSON.stringify(e.raw))}::text[])
-        as t(id, dedupe_key, source, format, type, time, identity_ids, credential_ids, fingerprints, jti,
-             source_ip, source_asn, source_geo, user_agent, action, target, outcome, attributes, raw)
+    select id, dedupe_key, source, format, type, time, identity_ids, credential_ids, fingerprints, jti,
+           source_ip, source_asn, source_geo, user_agent, action, target, outcome, attributes, raw
+      from json_populate_recordset(null::events, ${JSON.stringify(rows)}::json)
     on conflict (dedupe_key) do nothing
     returning id`.execute(db);
-  return new Set(rows.map((r) => r.id));
+  return new Set(inserted.map((r) => r.id));
 }
 
 /** What is kept in `events.attributes`: the format's extra facts and the detectors' signals. */
@@ -41,9 +51,4 @@ export function attributesOf(e: IngestedEvent): Record<string, unknown> {
   if (refs.credentialRefs.length) kept.credentialRefs = refs.credentialRefs;
   if (refs.jtis.length > 1) kept.jtis = refs.jtis;
   return kept;
-}
-
-/** A PostgreSQL array literal (`{"a","b\\"c"}`): a text[] row value inside an array parameter. */
-export function arrayLiteral(values: string[]): string {
-  return `{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }

@@ -79,8 +79,14 @@ export function ingestService(deps: IngestDeps) {
     const records = splitRecords(input);
     if (records.length === 0) throw new InvalidInputError('ERR_EVENTS_EMPTY', 'no records: send a JSON object, a JSON array or NDJSON', [{ path: '', message: 'is empty' }]);
     const summary: IngestSummary = { received: records.length, stored: 0, duplicates: 0, rejected: 0, deadLettered: 0, detections: 0, events: [], errors: [] };
-    for (let i = 0; i < records.length; i += BATCH_SIZE) {
-      const part = await inTurn(() => ingestBatch(records.slice(i, i + BATCH_SIZE), options, actor));
+    const chunks: RawRecord[][] = [];
+    for (let i = 0; i < records.length; i += BATCH_SIZE) chunks.push(records.slice(i, i + BATCH_SIZE));
+    // The next batch is parsed while this one is written: CPU work overlaps the store's.
+    let next = prepare(chunks[0]!, options);
+    for (let i = 0; i < chunks.length; i++) {
+      const prepared = await next;
+      if (i + 1 < chunks.length) next = prepare(chunks[i + 1]!, options);
+      const part = await inTurn(() => write(prepared, options, actor));
       for (const key of ['stored', 'duplicates', 'rejected', 'deadLettered', 'detections'] as const) summary[key] += part[key];
       summary.events.push(...part.events);
       summary.errors.push(...part.errors);
@@ -94,10 +100,11 @@ export function ingestService(deps: IngestDeps) {
     return result;
   }
 
-  async function ingestBatch(records: RawRecord[], options: IngestOptions, actor: Actor) {
+  /** Everything that needs no store: parse, fingerprint and scrub, seal the rejected records. */
+  async function prepare(records: RawRecord[], options: IngestOptions): Promise<Prepared> {
     const receivedAt = new Date();
-    const accepted: { record: RawRecord; event: IngestedEvent }[] = [];
-    const rejected: { record: RawRecord; format?: EventFormat; code: string; issues: Issue[] }[] = [];
+    const accepted: Prepared['accepted'] = [];
+    const rejected: Prepared['rejected'] = [];
     const seen = new Set<string>();
     let duplicates = 0;
     for (const record of records) {
@@ -114,10 +121,14 @@ export function ingestService(deps: IngestDeps) {
       seen.add(event.dedupeKey);
       accepted.push({ record, event });
     }
+    const letters = await Promise.all(rejected.map((r) => deadLetter(r, options.channel)));
+    return { records, accepted, rejected, letters, duplicates };
+  }
+
+  /** Resolve, store, detect and audit one batch, in one transaction. */
+  async function write({ records, accepted, rejected, letters, duplicates }: Prepared, options: IngestOptions, actor: Actor) {
     const resolutions = await deps.resolver.resolve(accepted.map(({ event }) => ({ refs: event.event.refs, fingerprints: event.event.fingerprints })));
     accepted.forEach(({ event }, i) => (event.resolution = resolutions[i]!));
-    const letters = await Promise.all(rejected.map((r) => deadLetter(r, options.channel)));
-
     const result = await deps.db.transaction().execute(async (tx) => {
       const inserted = await insertEvents(tx, accepted.map((a) => a.event));
       const deadLettered = await recordDeadLetters(tx, letters);
@@ -205,3 +216,12 @@ function safeSecrets(parser: FormatParser, value: unknown): string[] {
 }
 
 export type IngestService = ReturnType<typeof ingestService>;
+
+interface Prepared {
+  records: RawRecord[];
+  accepted: { record: RawRecord; event: IngestedEvent }[];
+  rejected: { record: RawRecord; format?: EventFormat; code: string; issues: Issue[] }[];
+  letters: DeadLetter[];
+  /** Records repeating another of the same batch. */
+  duplicates: number;
+}

@@ -11,8 +11,9 @@ const SECRET_KEY = /^(password|passwd|secret|client_?secret|private_?key|secret_
 const MARKED = /^\[fingerprint:[0-9a-f]{64}\]$/;
 
 /**
- * A deep copy of `value` in which every occurrence of a known secret (in strings and keys) is
- * replaced by its fingerprint marker, and so is any string under a secret-named field.
+ * `value` with every occurrence of a known secret (in strings and keys) replaced by its
+ * fingerprint marker, and so any string under a secret-named field. Parts with nothing to
+ * replace are shared with the input, not copied (most records carry no secret).
  */
 export function scrubSecrets(value: unknown, secrets: string[], fingerprint: Fingerprinter): unknown {
   // Longest first, so a value containing another (RawV2 holds Raw) is replaced whole.
@@ -27,11 +28,20 @@ export function scrubSecrets(value: unknown, secrets: string[], fingerprint: Fin
       if (key !== undefined && SECRET_KEY.test(key) && node !== '' && !MARKED.test(node)) return fingerprintMarker(fingerprint(node));
       return known.length ? replace(node) : node;
     }
-    if (Array.isArray(node)) return node.map((item) => walk(item, key));
+    if (Array.isArray(node)) {
+      const items = node.map((item) => walk(item, key));
+      return items.some((item, i) => item !== node[i]) ? items : node;
+    }
     if (isObject(node)) {
+      let changed = false;
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node)) out[known.length ? replace(k) : k] = walk(v, k);
-      return out;
+      for (const [k, v] of Object.entries(node)) {
+        const name = known.length ? replace(k) : k;
+        const child = walk(v, k);
+        if (name !== k || child !== v) changed = true;
+        out[name] = child;
+      }
+      return changed ? out : node;
     }
     return node;
   };

@@ -35,13 +35,22 @@ export function ingestCommand(program: Command): void {
  */
 async function ingestFile(context: Context, file: string, format: EventFormat | undefined, total: number): Promise<IngestSummary> {
   const summary: IngestSummary = { received: 0, stored: 0, duplicates: 0, rejected: 0, deadLettered: 0, detections: 0, events: [], errors: [] };
+  // Two batches in flight: one is parsed while the other is written. Results are merged in file order.
+  const inFlight: { part: Promise<IngestSummary | undefined>; firstLine: number; bytes: number }[] = [];
+  const settle = async () => {
+    const { part, firstLine, bytes } = inFlight.shift()!;
+    const result = await part;
+    if (result) merge(summary, result, firstLine);
+    progress(summary, bytes, total);
+  };
   const send = async (text: string, firstLine: number, bytes: number) => {
-    const part = await context.events.ingest(text, { format, channel: 'cli' }, cliActor()).catch((error) => {
+    const part = context.events.ingest(text, { format, channel: 'cli' }, cliActor()).catch((error) => {
       if (error instanceof InvalidInputError && error.code === 'ERR_EVENTS_EMPTY') return undefined;
       throw error;
     });
-    if (part) merge(summary, part, firstLine);
-    progress(summary, bytes, total);
+    part.catch(() => undefined); // awaited in settle(); keeps a failure from being unhandled meanwhile
+    inFlight.push({ part, firstLine, bytes });
+    if (inFlight.length >= 2) await settle();
   };
   if (await isDocument(file)) {
     await send(await readFile(file, 'utf8'), 1, total);
@@ -63,6 +72,7 @@ async function ingestFile(context: Context, file: string, format: EventFormat | 
     }
     if (batch.length) await send(batch.join('\n'), firstLine, Math.min(bytes, total));
   }
+  while (inFlight.length) await settle();
   if (process.stderr.isTTY) process.stderr.write('\n');
   return summary;
 }

@@ -71,8 +71,7 @@ export const cloudtrail: FormatParser = {
   recognises: (r) => typeof r.eventVersion === 'string' && typeof r.eventSource === 'string' && typeof r.eventName === 'string' && 'userIdentity' in r,
   secretsIn: () => [],
   parse(record) {
-    const issues = check.issues(record);
-    if (issues.length) return fail(issues);
+    if (!check.check(record)) return fail(check.issues(record));
     const r = record as Static<typeof CloudTrailRecord>;
     const time = eventTime(r.eventTime, '/eventTime', rfc3339);
     if (!(time instanceof Date)) return fail([time]);

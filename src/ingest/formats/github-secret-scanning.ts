@@ -47,8 +47,7 @@ export const githubSecretScanning: FormatParser = {
     return secret ? [secret] : [];
   },
   parse(record) {
-    const issues = check.issues(record);
-    if (issues.length) return fail(issues);
+    if (!check.check(record)) return fail(check.issues(record));
     const r = record as Static<typeof Payload>;
     const at = r.action === 'created' ? r.alert.created_at : (r.alert.updated_at ?? r.alert.created_at);
     const time = eventTime(at, r.action === 'created' || !r.alert.updated_at ? '/alert/created_at' : '/alert/updated_at', rfc3339);

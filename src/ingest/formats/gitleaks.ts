@@ -37,8 +37,7 @@ export const gitleaks: FormatParser = {
   recognises: (r) => typeof r.RuleID === 'string' && ('Secret' in r || 'Match' in r),
   secretsIn: (r) => (isObject(r) ? [str(r.Secret)].filter((s): s is string => s !== undefined) : []),
   parse(record, receivedAt) {
-    const issues = check.issues(record);
-    if (issues.length) return fail(issues);
+    if (!check.check(record)) return fail(check.issues(record));
     const r = record as Static<typeof Finding>;
     const committed = rfc3339(r.Date);
     return {

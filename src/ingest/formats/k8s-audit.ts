@@ -77,8 +77,7 @@ export const k8sAudit: FormatParser = {
   recognises: (r) => typeof r.apiVersion === 'string' && r.apiVersion.startsWith('audit.k8s.io/') && r.kind === 'Event',
   secretsIn: secretData,
   parse(record) {
-    const issues = check.issues(record);
-    if (issues.length) return fail(issues);
+    if (!check.check(record)) return fail(check.issues(record));
     const r = record as Static<typeof AuditEvent>;
     const time = eventTime(r.stageTimestamp, '/stageTimestamp', rfc3339);
     if (!(time instanceof Date)) return fail([time]);

@@ -44,8 +44,7 @@ export const native: FormatParser = {
     return secret ? [secret] : [];
   },
   parse(record) {
-    const issues = check.issues(record);
-    if (issues.length) return fail(issues);
+    if (!check.check(record)) return fail(check.issues(record));
     const r = record as Static<typeof NativeEventSchema>;
     const time = eventTime(r.time, '/time', rfc3339);
     if (!(time instanceof Date)) return fail([time]);

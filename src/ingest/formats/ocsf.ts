@@ -97,8 +97,7 @@ export const ocsf: FormatParser = {
     if (classUid !== 6003 && classUid !== 3002 && classUid !== 2004) {
       return fail([{ path: '/class_uid', message: 'must be one of the supported OCSF classes: 6003 (API Activity), 3002 (Authentication), 2004 (Detection Finding)' }]);
     }
-    const issues = checks[classUid].issues(record);
-    if (issues.length) return fail(issues);
+    if (!checks[classUid].check(record)) return fail(checks[classUid].issues(record));
     const r = record as Classes[typeof classUid];
     if (r.type_uid !== undefined && r.type_uid !== r.class_uid * 100 + r.activity_id) {
       return fail([{ path: '/type_uid', message: `must be class_uid * 100 + activity_id (${r.class_uid * 100 + r.activity_id})` }]);

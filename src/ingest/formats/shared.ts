@@ -21,7 +21,7 @@ export function checker<S extends TSchema>(schema: S): Validator<S> {
 }
 
 export function fail(issues: Issue[]): ParseResult {
-  return { ok: false, issues };
+  return { ok: false, issues: issues.length ? issues : [{ path: '', message: 'does not have the shape the format documents' }] };
 }
 
 /** An event time: a `Date`, or the issue naming the field. */

@@ -46,8 +46,7 @@ export const trufflehog: FormatParser = {
   recognises: (r) => typeof r.DetectorName === 'string' && 'SourceMetadata' in r,
   secretsIn: secrets,
   parse(record, receivedAt) {
-    const issues = check.issues(record);
-    if (issues.length) return fail(issues);
+    if (!check.check(record)) return fail(check.issues(record));
     const r = record as Static<typeof Result>;
     const [sourceKind, where] = Object.entries(r.SourceMetadata.Data)[0] ?? ['unknown', {}];
     const location = [str(where.repository) ?? str(where.bucket) ?? str(where.link), str(where.file) ?? str(where.object) ?? str(where.path)]

@@ -2,7 +2,8 @@ import type { Migration } from './types.js';
 
 /**
  * Signals and detections: normalized events (raw payloads with secrets replaced by
- * fingerprints), dead letters, detections and per-identity baselines. No foreign keys on the
+ * fingerprints, kept as `json`: the record as sent, never queried into, cheaper to write than
+ * jsonb), dead letters, detections and per-identity baselines. No foreign keys on the
  * ingestion path: an identity removed while its events stream in must not fail the batch.
  */
 export const ingestDetect: Migration = {
@@ -28,7 +29,7 @@ export const ingestDetect: Migration = {
       target text,
       outcome text not null,
       attributes jsonb not null default '{}',
-      raw jsonb not null
+      raw json not null
     )`,
     `create unique index events_by_dedupe_key on events (dedupe_key)`,
     `create index events_by_time on events (time)`,
