@@ -29,14 +29,15 @@ export async function insertEvents(db: Executor, events: IngestedEvent[]): Promi
     target: e.event.target ?? null,
     outcome: e.event.outcome,
     attributes: attributesOf(e),
-    raw: e.raw,
   }));
+  // Each row's JSON with the raw record spliced in: a record that arrived as text is not serialized again.
+  const json = `[${rows.map((row, i) => `${JSON.stringify(row).slice(0, -1)},"raw":${events[i]!.rawText ?? JSON.stringify(events[i]!.raw)}}`).join(',')}]`;
   const { rows: inserted } = await sql<{ id: string }>`
     insert into events (id, dedupe_key, source, format, type, time, identity_ids, credential_ids, fingerprints, jti,
                         source_ip, source_asn, source_geo, user_agent, action, target, outcome, attributes, raw)
     select id, dedupe_key, source, format, type, time, identity_ids, credential_ids, fingerprints, jti,
            source_ip, source_asn, source_geo, user_agent, action, target, outcome, attributes, raw
-      from json_populate_recordset(null::events, ${JSON.stringify(rows)}::json)
+      from json_populate_recordset(null::events, ${json}::json)
     on conflict (dedupe_key) do nothing
     returning id`.execute(db);
   return new Set(inserted.map((r) => r.id));

@@ -10,6 +10,8 @@ export interface IngestedEvent {
   event: Omit<ParsedEvent, 'secrets' | 'raw'> & { fingerprints: string[] };
   /** The record with every secret replaced by its fingerprint marker. */
   raw: unknown;
+  /** `raw` as JSON text, when the record arrived as text that needed no change (it is written as is). */
+  rawText?: string;
   resolution: Resolution;
 }
 

@@ -14,7 +14,7 @@ import { PARSERS, recogniseFormat } from './formats/index.js';
 import type { DetectionSink, IngestedEvent } from './ingested.js';
 import { splitRecords, type RawRecord } from './records.js';
 import type { IdentityResolver } from './resolve.js';
-import { scrubSecrets } from './scrub.js';
+import { mayHoldSecretField, scrubSecrets } from './scrub.js';
 
 /** Where records came from, as kept on dead letters. */
 export type IngestChannel = 'api' | 'cli' | 'nats';
@@ -113,7 +113,7 @@ export function ingestService(deps: IngestDeps) {
         rejected.push({ record, ...outcome });
         continue;
       }
-      const event = normalize(outcome.event);
+      const event = normalize(outcome.event, record.text);
       if (seen.has(event.dedupeKey)) {
         duplicates++;
         continue;
@@ -174,7 +174,7 @@ export function ingestService(deps: IngestDeps) {
   }
 
   /** Fingerprints the secrets, drops their plaintext from the record, and gives the dedupe key. */
-  function normalize(parsed: ParsedEvent): IngestedEvent {
+  function normalize(parsed: ParsedEvent, text: string | undefined): IngestedEvent {
     const { secrets, raw, ...rest } = parsed;
     const fingerprints = [...new Set(secrets.map(deps.fingerprint))];
     const refs = { ...rest.refs, credentialRefs: [...rest.refs.credentialRefs, ...secrets.filter((s) => ACCESS_KEY_ID.test(s))] };
@@ -188,6 +188,7 @@ export function ingestService(deps: IngestDeps) {
       dedupeKey: `${parsed.format}:${natural}`,
       event: { ...rest, refs, fingerprints },
       raw: scrubbed,
+      ...(scrubbed === raw && text !== undefined && !mayHoldSecretField(text) ? { rawText: text } : {}),
       resolution: { identities: [], byFingerprint: [], byCredentialRef: [], sessions: [] },
     };
   }

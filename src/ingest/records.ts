@@ -7,7 +7,7 @@ export interface RawRecord {
   /** Line number (from 1) in NDJSON input. */
   line?: number;
   value?: unknown;
-  /** The record's text when it is not JSON. */
+  /** The record's text, when it came as its own line (NDJSON) or is not JSON. */
   text?: string;
   error?: { code: string; message: string };
 }
@@ -19,8 +19,10 @@ export interface RawRecord {
  */
 export function splitRecords(input: string | unknown): RawRecord[] {
   const records: RawRecord[] = [];
-  const push = (value: unknown, line?: number) => {
-    for (const item of unwrap(value)) records.push(recordOf(records.length, item, line));
+  const suspect = typeof input !== 'string' || MAYBE_UNSTORABLE.test(input);
+  const push = (value: unknown, line?: number, text?: string) => {
+    const items = unwrap(value);
+    for (const item of items) records.push(recordOf(records.length, item, suspect, line, items.length === 1 && item === value ? text : undefined));
   };
   if (typeof input !== 'string') {
     push(input);
@@ -30,7 +32,7 @@ export function splitRecords(input: string | unknown): RawRecord[] {
   if (body === '') return records;
   const whole = parseJson(body);
   if (whole.ok) {
-    push(whole.value);
+    push(whole.value, undefined, body);
     return records;
   }
   // A document that opens as an array is one JSON text: splitting it into lines would only multiply the error.
@@ -43,7 +45,7 @@ export function splitRecords(input: string | unknown): RawRecord[] {
     const text = lines[i]!.trim();
     if (text === '') continue;
     const parsed = parseJson(text);
-    if (parsed.ok) push(parsed.value, i + 1);
+    if (parsed.ok) push(parsed.value, i + 1, text);
     else records.push({ index: records.length, line: i + 1, text, error: { code: 'ERR_EVENT_UNPARSEABLE', message: `line ${i + 1} is not valid JSON${parsed.at}` } });
   }
   return records;
@@ -52,14 +54,24 @@ export function splitRecords(input: string | unknown): RawRecord[] {
 /** Deeper than any format nests; deeper still would only exhaust the stack of whatever walks it. */
 const MAX_DEPTH = 64;
 
-function recordOf(index: number, value: unknown, line?: number): RawRecord {
+/**
+ * What PostgreSQL cannot store in text or jsonb: NUL, and UTF-16 surrogates without their pair.
+ * Only a body that could hold one (it has such an escape or character) is searched record by record.
+ */
+const MAYBE_UNSTORABLE = /\\u0000|\\u[dD][89a-fA-F]|[\uD800-\uDFFF]/;
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function recordOf(index: number, value: unknown, suspect: boolean, line?: number, text?: string): RawRecord {
   if (nestedDeeperThan(value, MAX_DEPTH)) {
     return { index, line, text: stringified(value), error: { code: 'ERR_EVENT_TOO_DEEP', message: `a record may nest at most ${MAX_DEPTH} levels` } };
   }
-  if (!isObject(value)) {
-    return { index, line, value, error: { code: 'ERR_EVENT_NOT_OBJECT', message: `a record must be a JSON object, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` } };
+  if (suspect && holdsUnstorable(value)) {
+    return { index, line, text: text ?? stringified(value), error: { code: 'ERR_EVENT_UNSTORABLE_TEXT', message: 'a record may not contain the NUL character (\\u0000) or an unpaired UTF-16 surrogate' } };
   }
-  return { index, line, value };
+  if (!isObject(value)) {
+    return { index, line, value, text, error: { code: 'ERR_EVENT_NOT_OBJECT', message: `a record must be a JSON object, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` } };
+  }
+  return { index, line, value, text };
 }
 
 function unwrap(value: unknown): unknown[] {
@@ -105,4 +117,20 @@ function stringified(value: unknown): string {
   } catch {
     return '';
   }
+}
+
+function holdsUnstorable(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const node = stack.pop();
+    if (typeof node === 'string') {
+      if (UNSTORABLE.test(node)) return true;
+    } else if (typeof node === 'object' && node !== null) {
+      for (const [key, child] of Object.entries(node)) {
+        if (UNSTORABLE.test(key)) return true;
+        stack.push(child);
+      }
+    }
+  }
+  return false;
 }

@@ -9,6 +9,15 @@ export function fingerprintMarker(fingerprint: string): string {
 /** Field names whose string value is a secret in any format (a last line of defence). */
 const SECRET_KEY = /^(password|passwd|secret|client_?secret|private_?key|secret_?access_?key|access_?token|refresh_?token|api_?key|token)$/i;
 const MARKED = /^\[fingerprint:[0-9a-f]{64}\]$/;
+const SECRET_KEY_IN_TEXT = /"(password|passwd|secret|client_?secret|private_?key|secret_?access_?key|access_?token|refresh_?token|api_?key|token)"\s*:/i;
+
+/**
+ * Whether a record's text may carry a secret-named field. Such text is never stored as it came
+ * (a field repeated in the text could hide a value the parsed record does not show).
+ */
+export function mayHoldSecretField(text: string): boolean {
+  return SECRET_KEY_IN_TEXT.test(text);
+}
 
 /**
  * `value` with every occurrence of a known secret (in strings and keys) replaced by its

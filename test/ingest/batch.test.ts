@@ -108,6 +108,15 @@ for (const kind of STORE_KINDS) {
       assert.equal(viewer.statusCode, 403);
     });
 
+    test('text the store cannot hold (NUL, an unpaired surrogate) is refused for that record only', async () => {
+      const good = nativeEvent({ identity: { id: 'svc-deployer' } });
+      const body = [JSON.stringify(good), '{"type":"api.call","time":"2026-01-01T00:00:00Z","action":"a\\u0000b"}', '{"type":"api.call","time":"2026-01-01T00:00:00Z","target":"\\ud800"}'].join('\n');
+      const res = await t.app.inject({ method: 'POST', url: '/v1/events', headers: { ...t.auth('responder'), 'content-type': 'application/x-ndjson' }, payload: body });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json().stored, 1);
+      assert.deepEqual(res.json().errors.map((e: { record: number; code: string }) => `${e.record}:${e.code}`), ['1:ERR_EVENT_UNSTORABLE_TEXT', '2:ERR_EVENT_UNSTORABLE_TEXT']);
+    });
+
     test('a named format is used for every record, even one another format would claim', async () => {
       const res = await t.app.inject({ method: 'POST', url: '/v1/events?format=native', headers: t.auth('responder'), payload: cloudtrailAssumeRole() });
       assert.equal(res.statusCode, 400);

@@ -19,7 +19,8 @@ const VALID: unknown[] = [
 ];
 
 /** A valid record with one field (at any depth) replaced, removed, or the record truncated. */
-const mutated = fc.tuple(fc.constantFrom(...VALID), fc.nat(), fc.jsonValue(), fc.boolean()).map(([record, pick, replacement, remove]) => {
+const replacement = fc.oneof(fc.jsonValue(), fc.jsonValue({ stringUnit: 'binary' }), fc.string({ unit: 'binary' }), fc.constantFrom('\u0000', '\ud800', 'x\udc00y'));
+const mutated = fc.tuple(fc.constantFrom(...VALID), fc.nat(), replacement, fc.boolean()).map(([record, pick, replacement, remove]) => {
   const copy = structuredClone(record) as Record<string, unknown>;
   const paths: [Record<string, unknown>, string][] = [];
   const walk = (node: unknown) => {

@@ -5,7 +5,7 @@ import { detectionsOf, startSeededApp } from '../helpers/events.js';
 import { exampleSecretValues } from '../helpers/examples.js';
 import type { TestApp } from '../helpers/app.js';
 import { STORE_KINDS, storeSkip } from '../helpers/store.js';
-import { githubSecretScanningCreated, gitleaksReport, PAYMENTS_PASSWORD, trufflehogLine } from './fixtures.js';
+import { cloudtrailAssumeRole, githubSecretScanningCreated, gitleaksReport, PAYMENTS_PASSWORD, trufflehogLine } from './fixtures.js';
 
 for (const kind of STORE_KINDS) {
   describe(`leaked secrets of known credentials on ${kind}`, { skip: await storeSkip(kind) }, () => {
@@ -60,10 +60,16 @@ for (const kind of STORE_KINDS) {
       assert.equal(unattributed[0]!.confidence, 'medium');
     });
 
+    test('a secret-named field is fingerprinted in any format, even hidden by a repeated key', async () => {
+      const text = JSON.stringify({ ...cloudtrailAssumeRole(), eventID: 'dup-key-1' }).replace('"requestParameters":{', '"requestParameters":{"password":"dup-key-secret-Wq3","password":null,"clientSecret":"client-secret-Ek9",');
+      const res = await t.app.inject({ method: 'POST', url: '/v1/events', headers: { ...t.auth('responder'), 'content-type': 'application/x-ndjson' }, payload: text });
+      assert.equal(res.json().stored, 1, res.body);
+    });
+
     test('no plaintext secret is in the database or the logs afterwards', async () => {
       const dump = await dumpDatabase(t.context.db);
       const logs = t.logs.text;
-      for (const value of [...exampleSecretValues(), 'not-a-known-secret-Zq8w2']) {
+      for (const value of [...exampleSecretValues(), 'not-a-known-secret-Zq8w2', 'dup-key-secret-Wq3', 'client-secret-Ek9']) {
         assert.ok(!dump.includes(value), `database holds ${value}`);
         assert.ok(!logs.includes(value), `logs hold ${value}`);
       }
