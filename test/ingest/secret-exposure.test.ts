@@ -61,9 +61,10 @@ for (const kind of STORE_KINDS) {
     });
 
     test('a secret-named field is fingerprinted in any format, even hidden by a repeated key', async () => {
-      const text = JSON.stringify({ ...cloudtrailAssumeRole(), eventID: 'dup-key-1' }).replace('"requestParameters":{', '"requestParameters":{"password":"dup-key-secret-Wq3","password":null,"clientSecret":"client-secret-Ek9",');
-      const res = await t.app.inject({ method: 'POST', url: '/v1/events', headers: { ...t.auth('responder'), 'content-type': 'application/x-ndjson' }, payload: text });
-      assert.equal(res.json().stored, 1, res.body);
+      const hidden = JSON.stringify({ ...cloudtrailAssumeRole(), eventID: 'dup-key-1' }).replace('"requestParameters":{', '"requestParameters":{"password":"dup-key-secret-Wq3","password":null,');
+      const named = JSON.stringify({ ...cloudtrailAssumeRole(), eventID: 'dup-key-2' }).replace('"requestParameters":{', '"requestParameters":{"clientSecret":"client-secret-Ek9",');
+      const res = await t.app.inject({ method: 'POST', url: '/v1/events', headers: { ...t.auth('responder'), 'content-type': 'application/x-ndjson' }, payload: `${hidden}\n${named}` });
+      assert.equal(res.json().stored, 2, res.body);
     });
 
     test('no plaintext secret is in the database or the logs afterwards', async () => {
