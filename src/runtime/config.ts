@@ -14,6 +14,8 @@ export interface Config {
   logLevel: string;
   /** Directory of detection rules (YAML); the rules shipped in `rules/` by default. */
   rulesDir: string;
+  /** Optional JetStream input: workers consume this stream's subject with a durable consumer. */
+  nats?: { servers: string; stream: string; subject: string; durable: string };
 }
 
 const SHIPPED_RULES = fileURLToPath(new URL('../../rules/', import.meta.url));
@@ -29,6 +31,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKey: env.CORDON_MASTER_KEY || undefined,
     logLevel: env.CORDON_LOG_LEVEL || 'info',
     rulesDir: resolve(env.CORDON_RULES_DIR || SHIPPED_RULES),
+    nats: env.CORDON_NATS_URL ? {
+      servers: env.CORDON_NATS_URL,
+      stream: env.CORDON_NATS_STREAM || 'CORDON_EVENTS',
+      subject: env.CORDON_NATS_SUBJECT || 'cordon.events',
+      durable: env.CORDON_NATS_DURABLE || 'cordon-ingest',
+    } : undefined,
   };
 }
 
