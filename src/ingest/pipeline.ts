@@ -82,10 +82,15 @@ export function ingestService(deps: IngestDeps) {
     const chunks: RawRecord[][] = [];
     for (let i = 0; i < records.length; i += BATCH_SIZE) chunks.push(records.slice(i, i + BATCH_SIZE));
     // The next batch is parsed while this one is written: CPU work overlaps the store's.
-    let next = prepare(chunks[0]!, options);
+    const ahead = (chunk: RawRecord[]) => {
+      const prepared = prepare(chunk, options);
+      prepared.catch(() => undefined); // awaited below; a failure while the previous batch is written is not unhandled
+      return prepared;
+    };
+    let next = ahead(chunks[0]!);
     for (let i = 0; i < chunks.length; i++) {
       const prepared = await next;
-      if (i + 1 < chunks.length) next = prepare(chunks[i + 1]!, options);
+      if (i + 1 < chunks.length) next = ahead(chunks[i + 1]!);
       const part = await inTurn(() => write(prepared, options, actor));
       for (const key of ['stored', 'duplicates', 'rejected', 'deadLettered', 'detections'] as const) summary[key] += part[key];
       summary.events.push(...part.events);

@@ -140,16 +140,7 @@ export function identityResolver(db: Db, options: ResolverOptions = {}) {
     for (const [k, v] of groups) c.set(k, v);
   }
 
-  /** Forget what is cached, so the next lookups read the store (after a change Cordon made itself). */
-  function forget(): void {
-    identities.clear();
-    byExternalRef.clear();
-    byFingerprint.clear();
-    byCredentialRef.clear();
-    byJti.clear();
-  }
-
-  return { resolve, forget };
+  return { resolve };
 }
 
 export type IdentityResolver = ReturnType<typeof identityResolver>;
