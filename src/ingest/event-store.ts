@@ -3,13 +3,10 @@ import type { Executor } from '../store/db.js';
 import type { IngestedEvent } from './ingested.js';
 
 /**
- * Writes a batch of events in one statement: the rows travel as one JSON array parameter and
- * `json_populate_recordset` turns it into rows of `events` (one parse, no parameter limit, the
- * raw record embedded as it is rather than escaped once more). A dedupe key already stored is
- * skipped; the ids returned are the rows this statement inserted.
+ * The rows of a batch of events as one JSON array, ready for `insertEvents` (built before the
+ * batch takes its turn at the store, so this CPU work overlaps the previous batch's writing).
  */
-export async function insertEvents(db: Executor, events: IngestedEvent[]): Promise<Set<string>> {
-  if (events.length === 0) return new Set();
+export function eventRows(events: IngestedEvent[]): string {
   const rows = events.map((e) => ({
     id: e.id,
     dedupe_key: e.dedupeKey,
@@ -31,13 +28,23 @@ export async function insertEvents(db: Executor, events: IngestedEvent[]): Promi
     attributes: attributesOf(e),
   }));
   // Each row's JSON with the raw record spliced in: a record that arrived as text is not serialized again.
-  const json = `[${rows.map((row, i) => `${JSON.stringify(row).slice(0, -1)},"raw":${events[i]!.rawText ?? JSON.stringify(events[i]!.raw)}}`).join(',')}]`;
+  return `[${rows.map((row, i) => `${JSON.stringify(row).slice(0, -1)},"raw":${events[i]!.rawText ?? JSON.stringify(events[i]!.raw)}}`).join(',')}]`;
+}
+
+/**
+ * Writes a batch of events in one statement: the rows travel as one JSON array parameter
+ * (`eventRows`) and `json_populate_recordset` turns it into rows of `events` (one parse, no
+ * parameter limit, the raw record embedded as it is rather than escaped once more). A dedupe
+ * key already stored is skipped; the ids returned are the rows this statement inserted.
+ */
+export async function insertEvents(db: Executor, rows: string): Promise<Set<string>> {
+  if (rows === '[]') return new Set();
   const { rows: inserted } = await sql<{ id: string }>`
     insert into events (id, dedupe_key, source, format, type, time, identity_ids, credential_ids, fingerprints, jti,
                         source_ip, source_asn, source_geo, user_agent, action, target, outcome, attributes, raw)
     select id, dedupe_key, source, format, type, time, identity_ids, credential_ids, fingerprints, jti,
            source_ip, source_asn, source_geo, user_agent, action, target, outcome, attributes, raw
-      from json_populate_recordset(null::events, ${json}::json)
+      from json_populate_recordset(null::events, ${rows}::json)
     on conflict (dedupe_key) do nothing
     returning id`.execute(db);
   return new Set(inserted.map((r) => r.id));

@@ -9,7 +9,7 @@ import type { Sealer } from '../secrets/sealed.js';
 import type { Db } from '../store/db.js';
 import { recordDeadLetters, type DeadLetter } from './dead-letters.js';
 import type { FormatParser, ParsedEvent } from './event.js';
-import { insertEvents } from './event-store.js';
+import { eventRows, insertEvents } from './event-store.js';
 import { PARSERS, recogniseFormat } from './formats/index.js';
 import type { DetectionSink, IngestedEvent } from './ingested.js';
 import { splitRecords, type RawRecord } from './records.js';
@@ -105,7 +105,7 @@ export function ingestService(deps: IngestDeps) {
     return result;
   }
 
-  /** Everything that needs no store: parse, fingerprint and scrub, seal the rejected records. */
+  /** Everything before the store's turn: parse, fingerprint and scrub, seal the rejected records, resolve, build the rows. */
   async function prepare(records: RawRecord[], options: IngestOptions): Promise<Prepared> {
     const receivedAt = new Date();
     const accepted: Prepared['accepted'] = [];
@@ -127,15 +127,16 @@ export function ingestService(deps: IngestDeps) {
       accepted.push({ record, event });
     }
     const letters = await Promise.all(rejected.map((r) => deadLetter(r, options.channel)));
-    return { records, accepted, rejected, letters, duplicates };
-  }
-
-  /** Resolve, store, detect and audit one batch, in one transaction. */
-  async function write({ records, accepted, rejected, letters, duplicates }: Prepared, options: IngestOptions, actor: Actor) {
+    // Resolution only reads: it can run ahead of the store's turn like the rest.
     const resolutions = await deps.resolver.resolve(accepted.map(({ event }) => ({ refs: event.event.refs, fingerprints: event.event.fingerprints })));
     accepted.forEach(({ event }, i) => (event.resolution = resolutions[i]!));
+    return { records, accepted, rejected, letters, duplicates, rows: eventRows(accepted.map((a) => a.event)) };
+  }
+
+  /** Store, detect and audit one batch, in one transaction. */
+  async function write({ records, accepted, rejected, letters, duplicates, rows }: Prepared, options: IngestOptions, actor: Actor) {
     const result = await deps.db.transaction().execute(async (tx) => {
-      const inserted = await insertEvents(tx, accepted.map((a) => a.event));
+      const inserted = await insertEvents(tx, rows);
       const deadLettered = await recordDeadLetters(tx, letters);
       const fresh = accepted.filter((a) => inserted.has(a.event.id)).map((a) => a.event);
       const detected = fresh.length ? await deps.detection.detect(tx, fresh, actor) : { created: [] };
@@ -230,4 +231,6 @@ interface Prepared {
   letters: DeadLetter[];
   /** Records repeating another of the same batch. */
   duplicates: number;
+  /** The accepted events as rows for the store. */
+  rows: string;
 }
