@@ -63,6 +63,12 @@ describe('detections and events over the API', () => {
     assert.deepEqual(res.json().errors.map((e: { path: string; in: string }) => `${e.in} ${e.path}`), ['querystring /severity']);
   });
 
+  test('the OpenAPI document describes the ingestion and detection routes', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json', headers: t.auth('viewer') })).json();
+    for (const path of ['/v1/events', '/v1/events/{id}', '/v1/dead-letters', '/v1/detections', '/v1/detections/{id}', '/v1/rules']) assert.ok(doc.paths[path], path);
+    assert.ok(doc.paths['/v1/events'].post.parameters.some((p: { name: string }) => p.name === 'format'));
+  });
+
   test('the loaded rules are listed', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/v1/rules', headers: t.auth('viewer') });
     assert.ok(res.json().items.some((r: { id: string }) => r.id === 'cloudtrail-logging-tampered'));
