@@ -71,8 +71,8 @@ export async function eventRoutes(app: Api): Promise<void> {
       response: responses(200, Summary),
     },
   }, async (request) => {
-    const body = typeof request.body === 'string' ? request.body : '';
-    const summary = await app.cordon.events.ingest(body, { format: request.query.format, channel: 'api' }, actorOf(request));
+    // Text for the media types above; a document another parser already read (YAML) as it is.
+    const summary = await app.cordon.events.ingest(request.body ?? '', { format: request.query.format, channel: 'api' }, actorOf(request));
     if (summary.stored + summary.duplicates === 0) throw rejected(summary);
     return summary;
   });
