@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/runtime/config.js';
 import { loadRules } from '../../src/detect/rules.js';
 import type { TestApp } from '../helpers/app.js';
 import { detectionsOf, ingestRecords, startSeededApp } from '../helpers/events.js';
-import { cloudtrailAssumeRole } from '../ingest/fixtures.js';
+import { cloudtrailAssumeRole, k8sAuditSecretRead } from '../ingest/fixtures.js';
 
 const RULE = `id: demo-rule
 title: Demo
@@ -86,6 +86,15 @@ describe('a shipped rule over ingested events', () => {
     const detection = await t.context.db.selectFrom('detections').select(['rule', 'frameworks']).where('type', '=', 'defense_evasion').executeTakeFirstOrThrow();
     assert.equal(detection.rule, 'cloudtrail-logging-tampered');
     assert.deepEqual(detection.frameworks.owaspNhi, ['NHI5']);
+  });
+
+  test('a service account listing secrets in every namespace fires k8s-secrets-listed-cluster-wide; reading one by name does not', async () => {
+    const read = k8sAuditSecretRead();
+    await ingestRecords(t, [read]);
+    assert.deepEqual((await detectionsOf(t, 'suspicious_activity')).filter((d) => d.identityId === 'wl-payments-api'), []);
+    const list = { ...read, auditID: 'list-all-1', verb: 'list', requestURI: '/api/v1/secrets', objectRef: { resource: 'secrets', apiVersion: 'v1' } };
+    await ingestRecords(t, [list]);
+    assert.equal((await detectionsOf(t, 'suspicious_activity')).filter((d) => d.identityId === 'wl-payments-api').length, 1);
   });
 
   test('the same call failing does not fire it', async () => {
