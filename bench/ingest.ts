@@ -187,7 +187,7 @@ async function measure(target: Target, events: number): Promise<void> {
     // Where the time goes: Cordon's own CPU per event (parse, resolve, detect, serialize); the rest is the store.
     { name: 'Cordon process CPU per event', value: (cpuUs.user + cpuUs.system) / events, unit: 'µs' },
   ], {
-    name: 'bare COPY FROM STDIN of the same rows into a table with the same indexes',
+    name: `bare COPY of the same rows (${target.name === 'PostgreSQL' ? 'FROM STDIN' : "FROM '/dev/blob'"}) into a table with the same indexes`,
     figures: [{ name: 'COPY rows/s', value: copyRate, unit: 'rows/s' }],
   }, [{ name: 'pipeline / COPY', value: rate / copyRate, ...(target.name === 'PostgreSQL' ? { target: 0.5 } : {}) }]);
 }
