@@ -56,8 +56,16 @@ for (const kind of STORE_KINDS) {
       const res = await t.app.inject({ method: 'POST', url: '/v1/events', headers: t.auth('responder'), payload: [elsewhere] });
       assert.equal(res.statusCode, 200);
       const unattributed = (await detectionsOf(t, 'secret_exposure')).filter((d) => d.identityId === null);
-      assert.equal(unattributed.length, 1);
+      assert.equal(unattributed.length, 1, 'the unknown value; the GitHub alert that carried a known one is attributed');
       assert.equal(unattributed[0]!.confidence, 'medium');
+    });
+
+    test('a GitHub alert without the secret is an unattributed exposure of that alert', async () => {
+      const alert = githubSecretScanningCreated();
+      const res = await t.app.inject({ method: 'POST', url: '/v1/events', headers: t.auth('responder'), payload: { ...alert, alert: { ...alert.alert, number: 77 } } });
+      assert.equal(res.json().detections, 1, res.body);
+      const detection = await t.context.db.selectFrom('detections').select(['identityId', 'evidenceEventIds']).where('identityId', 'is', null).orderBy('detectedAt', 'desc').executeTakeFirstOrThrow();
+      assert.deepEqual(detection.evidenceEventIds, [res.json().events[0].id]);
     });
 
     test('a secret-named field is fingerprinted in any format, even hidden by a repeated key', async () => {

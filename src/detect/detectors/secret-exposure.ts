@@ -30,13 +30,14 @@ export function secretExposureDetector(): Detector {
       };
       for (const c of byFingerprint) report(c, 'fingerprint');
       for (const c of byCredentialRef) if (!confirmed.has(c.id)) report(c, 'credential_ref');
-      if (out.length === 0 && e.event.fingerprints.length) {
+      if (out.length === 0) {
+        // A report may carry no value at all (GitHub's webhook omits it): the exposure is real, its owner unknown.
         const verified = e.event.signals.verified === true;
         out.push(finding('secret_exposure', e, {
           severity: verified ? 'high' : 'medium', confidence: verified ? 'high' : 'medium', identityId: null,
           title: `Unattributed secret exposed (${e.event.format})`,
-          summary: `A leaked value found by ${e.event.source} in ${e.event.target ?? 'an unknown place'} matches no known credential${verified ? '; the scanner verified it works' : ''}.`,
-          key: `unattributed:${[...e.event.fingerprints].sort().join(',')}`,
+          summary: `A leaked ${e.event.fingerprints.length ? 'value' : 'secret (value not reported)'} found by ${e.event.source} in ${e.event.target ?? 'an unknown place'} matches no known credential${verified ? '; the scanner verified it works' : ''}.`,
+          key: e.event.fingerprints.length ? `unattributed:${[...e.event.fingerprints].sort().join(',')}` : `unattributed:${e.dedupeKey}`,
           attributes: { fingerprints: e.event.fingerprints, where: e.event.target ?? null, verified: e.event.signals.verified ?? null },
         }));
       }
