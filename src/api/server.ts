@@ -10,6 +10,9 @@ import { registerProblemHandlers } from './problem.js';
 import { auditRoutes } from './routes/audit.js';
 import { brokerRoutes } from './routes/broker.js';
 import { connectorRoutes } from './routes/connectors.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
+import { detectionRoutes } from './routes/detections.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identities.js';
 import { inventoryRoutes } from './routes/inventory.js';
@@ -72,5 +75,8 @@ export async function buildApi(context: ApiContext): Promise<Api> {
   await app.register(oauthRoutes);
   await app.register(taskRoutes);
   await app.register(brokerRoutes);
+  await app.register(eventRoutes);
+  await app.register(detectionRoutes);
+  await app.register(deadLetterRoutes);
   return app;
 }

@@ -3,6 +3,7 @@ import { VERSION } from '../runtime/version.js';
 import { auditCommand } from './commands/audit.js';
 import { brokerCommand } from './commands/broker.js';
 import { discoverCommand } from './commands/discover.js';
+import { ingestCommand } from './commands/ingest.js';
 import { inventoryCommand } from './commands/inventory.js';
 import { serveCommand } from './commands/serve.js';
 import { tokensCommand } from './commands/tokens.js';
@@ -15,6 +16,7 @@ const program = new Command('cordon')
 serveCommand(program);
 inventoryCommand(program);
 discoverCommand(program);
+ingestCommand(program);
 auditCommand(program);
 tokensCommand(program);
 brokerCommand(program);

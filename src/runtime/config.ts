@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InvalidInputError } from '../domain/errors.js';
 
 /** Everything Cordon reads from its environment, read in one place. */
@@ -11,7 +12,13 @@ export interface Config {
   fingerprintKey?: string;
   masterKey?: string;
   logLevel: string;
+  /** Directory of detection rules (YAML); the rules shipped in `rules/` by default. */
+  rulesDir: string;
+  /** Optional JetStream input: workers consume this stream's subject with a durable consumer. */
+  nats?: { servers: string; stream: string; subject: string; durable: string };
 }
+
+const SHIPPED_RULES = fileURLToPath(new URL('../../rules/', import.meta.url));
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
@@ -23,6 +30,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fingerprintKey: env.CORDON_FINGERPRINT_KEY || undefined,
     masterKey: env.CORDON_MASTER_KEY || undefined,
     logLevel: env.CORDON_LOG_LEVEL || 'info',
+    rulesDir: resolve(env.CORDON_RULES_DIR || SHIPPED_RULES),
+    nats: env.CORDON_NATS_URL ? {
+      servers: env.CORDON_NATS_URL,
+      stream: env.CORDON_NATS_STREAM || 'CORDON_EVENTS',
+      subject: env.CORDON_NATS_SUBJECT || 'cordon.events',
+      durable: env.CORDON_NATS_DURABLE || 'cordon-ingest',
+    } : undefined,
   };
 }
 

@@ -5,6 +5,10 @@ import { identityStatusGuard } from '../broker/guard.js';
 import { identityLoader } from '../broker/identities.js';
 import { brokerService } from '../broker/service.js';
 import { loadBrokerSettings } from '../broker/settings.js';
+import { detectionEngine } from '../detect/engine.js';
+import { loadRules } from '../detect/rules.js';
+import { ingestService } from '../ingest/pipeline.js';
+import { identityResolver } from '../ingest/resolve.js';
 import { discoveryService } from '../inventory/discovery.js';
 import { IdentityGraph } from '../inventory/graph-index.js';
 import { inventoryImporter } from '../inventory/import.js';
@@ -35,6 +39,12 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
   /** Emits `queued` when this process queues a job, so its worker need not wait for the next poll. */
   const jobSignal = new EventEmitter();
   const onQueued = () => jobSignal.emit('queued');
+  const rules = await loadRules(config.rulesDir).catch(async (error) => {
+    if (!openedStore) await store.close();
+    throw error;
+  });
+  const detection = detectionEngine({ rules, onError: (error, what) => logger.warn({ err: error, what }, 'detection failed on an event') });
+  const resolver = identityResolver(db);
   const broker = brokerService({
     db, storeKind: store.kind, sealer: secrets, fingerprint, settings: loadBrokerSettings(process.env, config),
     // The built-in guard; a policy engine, once configured, goes in `policy` next to it.
@@ -54,10 +64,15 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
     inventory: inventoryImporter({ db, fingerprint, sealer: secrets }),
     discovery: discoveryService({ db, sealer: secrets, onQueued }),
     broker,
+    rules,
+    detection,
+    resolver,
+    events: ingestService({ db, fingerprint, sealer: secrets, resolver, detection, onQueued }),
     jobSignal,
     bootstrapAdmin: (): Promise<BootstrapResult> => bootstrapAdminToken({ db, tokens }, { dataDir: config.dataDir, envToken: config.adminToken }),
     close: async () => {
       await broker.close();
+      await detection.flush(db).catch((error) => logger.warn({ err: error }, 'baselines could not be written at shutdown'));
       await store.close();
     },
   };

@@ -1,4 +1,5 @@
 import { buildApi, type Api } from '../api/server.js';
+import { startNatsInput, type NatsInput } from '../ingest/nats.js';
 import type { Store } from '../store/db.js';
 import type { Config } from './config.js';
 import { openContext, type Context } from './context.js';
@@ -12,6 +13,8 @@ export interface Server {
   context: Context;
   api?: Api;
   worker?: Worker;
+  /** The JetStream input, when `CORDON_NATS_URL` is set and this process runs workers. */
+  natsInput?: NatsInput;
   /** Where the API listens, when it does. */
   url?: string;
   close(): Promise<void>;
@@ -25,12 +28,14 @@ export async function startServer(config: Config, logger: Logger, options: { rol
   const context = await openContext(config, logger, options.store);
   let api: Api | undefined;
   let worker: Worker | undefined;
+  let natsInput: NatsInput | undefined;
   try {
     const admin = await context.bootstrapAdmin();
     if (admin.generated) options.onAdminToken?.(admin.generated.token, admin.generated.file);
     if (options.role !== 'api') {
       worker = startWorker({ db: context.db, logger: logger.child({ component: 'worker' }), handlers: { ...context.discovery.jobHandlers, ...context.broker.jobHandlers }, signal: context.jobSignal });
       await context.broker.schedule();
+      if (config.nats) natsInput = await startNatsInput({ events: context.events, logger: logger.child({ component: 'nats' }) }, config.nats);
     }
     let url: string | undefined;
     if (options.role !== 'worker') {
@@ -41,15 +46,17 @@ export async function startServer(config: Config, logger: Logger, options: { rol
     }
     let closing: Promise<void> | undefined;
     return {
-      context, api, worker, url,
+      context, api, worker, natsInput, url,
       close: () => (closing ??= (async () => {
         await api?.close();
+        await natsInput?.stop();
         await worker?.stop();
         await context.close();
       })()),
     };
   } catch (error) {
     await api?.close();
+    await natsInput?.stop();
     await worker?.stop();
     await context.close();
     throw error;

@@ -177,6 +177,76 @@ export interface GraphChangeTable {
   at: CreatedAt;
 }
 
+export interface EventTable {
+  id: string;
+  /** `<format>:<the producer's id>` or a keyed digest of the record: a record sent twice is stored once. */
+  dedupeKey: string;
+  source: string;
+  format: string;
+  type: string;
+  time: Timestamp;
+  receivedAt: CreatedAt;
+  identityIds: ColumnType<string[], string[] | undefined, never>;
+  credentialIds: ColumnType<string[], string[] | undefined, never>;
+  /** Fingerprints of the secrets the record carried; the values themselves are not kept. */
+  fingerprints: ColumnType<string[], string[] | undefined, never>;
+  jti: string | null;
+  sourceIp: string | null;
+  sourceAsn: Int8 | null;
+  sourceGeo: string | null;
+  userAgent: string | null;
+  action: string | null;
+  target: string | null;
+  outcome: string;
+  attributes: Json<Record<string, unknown>>;
+  /** The record as received, every secret replaced by its fingerprint. */
+  raw: Json<unknown>;
+}
+
+export interface DeadLetterTable {
+  id: string;
+  /** Keyed digest of the record's text: the same bad record is kept once. */
+  digest: string;
+  receivedAt: CreatedAt;
+  channel: string;
+  format: string | null;
+  recordIndex: number;
+  line: number | null;
+  code: string;
+  reason: string;
+  issues: Json<{ path: string; message: string }[]>;
+  /** The record when it was JSON, secrets replaced by fingerprints. */
+  payload: NullableJson<unknown>;
+  /** The record as received, sealed (JWE) under the master key, for replay. */
+  sealedRecord: string;
+  size: number;
+}
+
+export interface DetectionTable {
+  id: string;
+  dedupeKey: string;
+  rule: string;
+  type: string;
+  severity: string;
+  confidence: string;
+  identityId: string | null;
+  credentialId: string | null;
+  title: string;
+  summary: string;
+  evidenceEventIds: ColumnType<string[], string[], never>;
+  frameworks: Json<{ owaspNhi: string[]; nistCsf: string[] }>;
+  attributes: Json<Record<string, unknown>>;
+  occurredAt: Timestamp;
+  detectedAt: CreatedAt;
+}
+
+export interface BaselineTable {
+  identityId: string;
+  observations: Int8;
+  state: Json<Record<string, unknown>>;
+  updatedAt: UpdatedAt;
+}
+
 export interface Database {
   teams: TeamTable;
   connectors: ConnectorTable;
@@ -196,6 +266,10 @@ export interface Database {
   brokerRevocations: BrokerRevocationTable;
   brokerReceivers: BrokerReceiverTable;
   brokerDbCredentials: BrokerDbCredentialTable;
+  events: EventTable;
+  deadLetters: DeadLetterTable;
+  detections: DetectionTable;
+  baselines: BaselineTable;
 }
 
 export type IdentityRow = Selectable<IdentityTable>;
@@ -285,3 +359,6 @@ export interface BrokerDbCredentialTable {
   createdAt: CreatedAt;
   droppedAt: Timestamp | null;
 }
+export type EventRow = Selectable<EventTable>;
+export type DeadLetterRow = Selectable<DeadLetterTable>;
+export type DetectionRow = Selectable<DetectionTable>;

@@ -1,0 +1,40 @@
+import { LRUCache } from 'lru-cache';
+import { network } from '../baseline.js';
+import { finding, hourBucket, isActivity, type Detector, type DetectorOptions } from '../finding.js';
+
+const MAX_SOURCES_PER_TOKEN = 16;
+
+/**
+ * One token (a jti, or an access key id) used from two sources within a short window: copied
+ * and used elsewhere. Sources are networks (ASN when known, else /24), so one workload's
+ * neighbouring egress addresses are one source.
+ */
+export function concurrentSourcesDetector(options: DetectorOptions): Detector {
+  const seen = new LRUCache<string, Map<string, number>>({ max: options.maxTrackedTokens });
+  return {
+    type: 'concurrent_sources',
+    observe(e) {
+      if (!isActivity(e) || e.event.outcome === 'failure') return [];
+      const source = e.event.sourceAsn !== undefined ? `asn:${e.event.sourceAsn}` : network(e.event.sourceIp);
+      if (!source) return [];
+      const now = e.event.time.getTime();
+      const tokens = [...e.event.refs.jtis.map((j) => `jti:${j}`), ...e.event.refs.credentialRefs.map((c) => `key:${c}`)];
+      return tokens.flatMap((token) => {
+        let sources = seen.get(token);
+        if (!sources) seen.set(token, (sources = new Map()));
+        for (const [s, at] of sources) if (Math.abs(now - at) > options.concurrentWindowMs) sources.delete(s);
+        const others = [...sources.keys()].filter((s) => s !== source);
+        sources.set(source, now);
+        if (sources.size > MAX_SOURCES_PER_TOKEN) sources.delete(sources.keys().next().value!);
+        if (others.length === 0) return [];
+        const owner = e.resolution.sessions[0]?.identityId ?? e.resolution.byCredentialRef[0]?.identityId ?? e.resolution.identities[0]?.id ?? null;
+        return [finding('concurrent_sources', e, {
+          severity: 'high', confidence: others.some((o) => o.startsWith('asn:')) && source.startsWith('asn:') ? 'high' : 'medium',
+          identityId: owner, title: 'One token used from several sources at once',
+          summary: `${token} was used from ${source} and, within ${Math.round(options.concurrentWindowMs / 60_000)} min, from ${others.join(', ')}.`,
+          key: `${token}:${hourBucket(e.event.time)}`, attributes: { token, sources: [source, ...others] },
+        })];
+      });
+    },
+  };
+}

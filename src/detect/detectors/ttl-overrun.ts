@@ -1,0 +1,36 @@
+import { finding, hourBucket, isActivity, type Detector, type Finding } from '../finding.js';
+
+/**
+ * A token or credential used after it expired: something cached it beyond its lifetime, or the
+ * system that accepted it does not check expiry. Known expiry (a stored session or credential) is
+ * high confidence; an expiry the event only claims is medium.
+ */
+export function ttlOverrunDetector(): Detector {
+  return {
+    type: 'ttl_overrun',
+    observe(e) {
+      if (!isActivity(e) || e.event.outcome === 'failure' || e.event.type === 'token.issued') return [];
+      const at = e.event.time.getTime();
+      const out: Finding[] = [];
+      const report = (identityId: string | null, what: string, expiresAt: number, confidence: 'high' | 'medium', attributes: Record<string, unknown>) => {
+        const minutes = Math.round((at - expiresAt) / 60_000);
+        out.push(finding('ttl_overrun', e, {
+          severity: 'high', confidence, identityId, title: `${what} used after expiry`,
+          summary: `${what} expired at ${new Date(expiresAt).toISOString()} and was used ${minutes} min later for ${e.event.action ?? e.event.type}.`,
+          key: `${what}:${hourBucket(e.event.time)}`, attributes: { expiresAt: new Date(expiresAt).toISOString(), overrunMinutes: minutes, ...attributes },
+        }));
+      };
+      for (const s of e.resolution.sessions) {
+        if (s.status !== 'revoked' && s.expiresAt && s.expiresAt.getTime() < at) report(s.identityId, `token ${s.jti}`, s.expiresAt.getTime(), 'high', { jti: s.jti });
+      }
+      for (const c of e.resolution.byCredentialRef) {
+        if (c.status === 'active' && c.expiresAt && c.expiresAt.getTime() < at) report(c.identityId, `credential ${c.id}`, c.expiresAt.getTime(), 'high', { credential: c.id });
+      }
+      const claimed = e.event.signals.tokenExpiresAt ? Date.parse(e.event.signals.tokenExpiresAt) : NaN;
+      if (out.length === 0 && claimed < at) {
+        report(e.resolution.identities[0]?.id ?? null, `token ${e.event.refs.jtis[0] ?? '(no jti)'}`, claimed, 'medium', { jti: e.event.refs.jtis[0] ?? null });
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,10 @@
+/**
+ * The one interface between detection and response: when a detection is stored, a job of this
+ * kind with payload `{ detectionId }` is queued in the same transaction, and the local worker is
+ * signalled. The response engine registers the handler. See docs/detection.md.
+ */
+export const DETECTION_RESPOND_JOB = 'detection.respond';
+
+export interface DetectionRespondPayload {
+  detectionId: string;
+}
