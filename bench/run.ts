@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   'blast-radius': () => import('./blast-radius.js'),
   broker: () => import('./broker.js'),
   ingest: () => import('./ingest.js'),
+  pdp: () => import('./pdp.js'),
 };
 
 const args = process.argv.slice(2);

@@ -19,6 +19,7 @@ import { inventoryRoutes } from './routes/inventory.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { openapiRoutes } from './routes/openapi.js';
 import { taskRoutes } from './routes/tasks.js';
+import { policyRoutes } from './routes/policy.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { wellKnownRoutes } from './routes/wellknown.js';
 import { validatorCompiler } from './validation.js';
@@ -78,5 +79,6 @@ export async function buildApi(context: ApiContext): Promise<Api> {
   await app.register(eventRoutes);
   await app.register(detectionRoutes);
   await app.register(deadLetterRoutes);
+  await app.register(policyRoutes);
   return app;
 }

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import type { Authorizer } from '../domain/authorization.js';
+import {
+  ACTION_ENTITY_TYPE, IDENTITY_REFERENCE, RESOURCE_ENTITY_TYPE, type AuthorizationDecision, type AuthorizationRequest, type Authorizer,
+} from '../domain/authorization.js';
+import { CordonError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
 import type { AccessTokenChecker } from './access-tokens.js';
 import {
@@ -61,6 +64,16 @@ interface Presented {
 }
 
 const EXCHANGE_ACTION = { type: 'Action', id: 'token.exchange' } as const;
+
+/** A policy that cannot decide (an unknown identity, a request its schema refuses) denies: fail closed. */
+async function askPolicy(policy: Authorizer, request: AuthorizationRequest): Promise<AuthorizationDecision> {
+  try {
+    return await policy.authorize(request);
+  } catch (error) {
+    if (!(error instanceof CordonError)) throw error;
+    return { decision: 'deny', reasons: [`policy could not decide: ${error.message}`], errors: [] };
+  }
+}
 
 /**
  * RFC 8693 token exchange. A workload token from a trusted issuer, or a Cordon token, becomes a
@@ -192,11 +205,12 @@ export function tokenExchanger(deps: {
     }
     if (deps.policy) {
       for (const audience of audiences) {
-        const verdict = await deps.policy.authorize({
-          principal: { type: 'Identity', id: sub },
-          action: EXCHANGE_ACTION,
-          resource: { type: 'Audience', id: audience },
-          context: { scopes: requestedScopes, task: taskId ?? null, actors, holder: actor?.identityId ?? subject.identityId, subjectIssuer: subject.iss, client: client.id },
+        const verdict = await askPolicy(deps.policy, {
+          principal: { type: IDENTITY_REFERENCE, id: sub },
+          action: { type: ACTION_ENTITY_TYPE, id: EXCHANGE_ACTION.id },
+          resource: { type: RESOURCE_ENTITY_TYPE, id: audience },
+          context: { scopes: requestedScopes, actors, holder: actor?.identityId ?? subject.identityId, subjectIssuer: subject.iss, client: client.id },
+          ...(taskId !== undefined ? { task: { id: taskId } } : {}),
         });
         if (verdict.decision !== 'allow') {
           throw new OAuthError('invalid_target', `policy does not allow ${sub} a token for ${audience}${verdict.reasons.length ? ` (${verdict.reasons.join(', ')})` : ''}`);

@@ -5,6 +5,7 @@ import { brokerCommand } from './commands/broker.js';
 import { discoverCommand } from './commands/discover.js';
 import { ingestCommand } from './commands/ingest.js';
 import { inventoryCommand } from './commands/inventory.js';
+import { policiesCommand } from './commands/policies.js';
 import { serveCommand } from './commands/serve.js';
 import { tokensCommand } from './commands/tokens.js';
 import { reportError } from './output.js';
@@ -20,6 +21,7 @@ ingestCommand(program);
 auditCommand(program);
 tokensCommand(program);
 brokerCommand(program);
+policiesCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,6 +15,9 @@ import { inventoryImporter } from '../inventory/import.js';
 import { fingerprinter } from '../secrets/fingerprint.js';
 import { loadKeyring } from '../secrets/keyring.js';
 import { sealer } from '../secrets/sealed.js';
+import { decisionLog } from '../policy/decision-log.js';
+import { inventoryFacts } from '../policy/facts.js';
+import { policyService } from '../policy/service.js';
 import { openStore, type Store } from '../store/db.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -45,10 +48,14 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
   });
   const detection = detectionEngine({ rules, onError: (error, what) => logger.warn({ err: error, what }, 'detection failed on an event') });
   const resolver = identityResolver(db);
+  const decisions = decisionLog({ db, logger, sampleRate: config.decisionLogSample });
+  const facts = inventoryFacts(db);
+  const policies = policyService({ db, risk: facts, directory: facts, decisions, logger, policyDir: config.policyDir });
   const broker = brokerService({
     db, storeKind: store.kind, sealer: secrets, fingerprint, settings: loadBrokerSettings(process.env, config),
-    // The built-in guard; a policy engine, once configured, goes in `policy` next to it.
+    // The built-in status guard, then the Cedar decision point for every audience of an exchange.
     guard: identityStatusGuard({ identities: identityLoader({ db }) }),
+    policy: policies,
     onQueued,
     onError: (error) => logger.warn({ err: error }, 'broker background work failed; it will be retried'),
   });
@@ -69,10 +76,13 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
     resolver,
     events: ingestService({ db, fingerprint, sealer: secrets, resolver, detection, onQueued }),
     jobSignal,
+    decisions,
+    policies,
     bootstrapAdmin: (): Promise<BootstrapResult> => bootstrapAdminToken({ db, tokens }, { dataDir: config.dataDir, envToken: config.adminToken }),
     close: async () => {
       await broker.close();
       await detection.flush(db).catch((error) => logger.warn({ err: error }, 'baselines could not be written at shutdown'));
+      await decisions.close();
       await store.close();
     },
   };

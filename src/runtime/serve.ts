@@ -41,6 +41,8 @@ export async function startServer(config: Config, logger: Logger, options: { rol
     if (options.role !== 'worker') {
       // Load the in-memory identity graph now rather than on the first blast radius request.
       context.graph.sync().catch((error) => logger.warn({ err: error }, 'loading the identity graph failed; it will load on first use'));
+      // Load (or refuse) the policy set before taking requests, not on the first one.
+      await context.policies.ready();
       api = await buildApi({ ...context, version: VERSION });
       url = await api.listen({ host: config.host, port: config.port });
     }

@@ -247,6 +247,42 @@ export interface BaselineTable {
   updatedAt: UpdatedAt;
 }
 
+export interface PolicyVersionTable {
+  version: number;
+  /** SHA-256 of the canonical documents. */
+  digest: string;
+  /** `files` (the policy directory) or `api`. */
+  origin: string;
+  schemaDocument: Json<{ name: string; text: string }>;
+  policyDocuments: Json<{ name: string; text: string }[]>;
+  entitiesDocument: NullableJson<{ name: string; text: string }>;
+  policyIds: Json<string[]>;
+  comment: string | null;
+  createdBy: string;
+  createdAt: CreatedAt;
+}
+
+export interface PolicyDecisionTable {
+  seq: Generated<Int8>;
+  id: string;
+  at: Timestamp;
+  policyVersion: number;
+  principalType: string;
+  principalId: string;
+  action: string;
+  resourceType: string;
+  resourceId: string;
+  decision: string;
+  reasons: Json<string[]>;
+  errors: Json<string[]>;
+  taskId: string | null;
+  /** Who asked: the API token's actor id, or the in-process caller. */
+  caller: string;
+  /** Names of the facts the caller supplied; their values are not kept (they may be sensitive). */
+  contextKeys: Json<string[]>;
+  durationUs: number;
+}
+
 export interface Database {
   teams: TeamTable;
   connectors: ConnectorTable;
@@ -270,6 +306,8 @@ export interface Database {
   deadLetters: DeadLetterTable;
   detections: DetectionTable;
   baselines: BaselineTable;
+  policyVersions: PolicyVersionTable;
+  policyDecisions: PolicyDecisionTable;
 }
 
 export type IdentityRow = Selectable<IdentityTable>;
@@ -362,3 +400,5 @@ export interface BrokerDbCredentialTable {
 export type EventRow = Selectable<EventTable>;
 export type DeadLetterRow = Selectable<DeadLetterTable>;
 export type DetectionRow = Selectable<DetectionTable>;
+export type PolicyVersionRow = Selectable<PolicyVersionTable>;
+export type PolicyDecisionRow = Selectable<PolicyDecisionTable>;

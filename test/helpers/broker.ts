@@ -46,7 +46,24 @@ export async function verifyWithJwks(t: TestApp, token: string, options: { typ?:
   return { payload, header: protectedHeader as Record<string, unknown> };
 }
 
+/**
+ * Trusts a workload issuer. These tests are about the broker, and exchanges are denied unless a
+ * policy permits them: the shipped policies are replaced by one permitting every exchange
+ * (test/broker/policy.test.ts shows the shipped policies and others deciding).
+ */
 export async function trustIssuer(t: TestApp, config: Record<string, unknown> & { id: string }): Promise<void> {
   const res = await t.app.inject({ method: 'PUT', url: `/v1/broker/issuers/${config.id}`, headers: t.auth('admin'), payload: config });
   if (res.statusCode !== 200) throw new Error(`issuer refused: ${res.statusCode} ${res.body}`);
+  const { input } = await t.context.policies.current();
+  if (input.policies.length === 1 && input.policies[0]!.name === PERMIT_EXCHANGES.name) return;
+  await t.context.policies.load({ ...input, policies: [PERMIT_EXCHANGES] }, { id: 'test', subject: 'test' });
+}
+
+const PERMIT_EXCHANGES = { name: 'test-permit-exchanges.cedar', text: '@id("test.permit-exchanges")\npermit (principal, action == Cordon::Action::"token.exchange", resource);' };
+
+/** Serves the current policy set plus one more document (replacing one of the same name). */
+export async function addPolicy(t: TestApp, name: string, text: string): Promise<void> {
+  const { input } = await t.context.policies.current();
+  const policies = [...input.policies.filter((p) => p.name !== name), { name, text }];
+  await t.context.policies.load({ ...input, policies }, { id: 'test', subject: 'test' });
 }
