@@ -7,6 +7,7 @@ import { InvalidInputError } from '../domain/errors.js';
 import type { Context } from '../runtime/context.js';
 import { registerAuth } from './auth.js';
 import { registerProblemHandlers } from './problem.js';
+import { actionRoutes } from './routes/actions.js';
 import { auditRoutes } from './routes/audit.js';
 import { brokerRoutes } from './routes/broker.js';
 import { connectorRoutes } from './routes/connectors.js';
@@ -80,5 +81,6 @@ export async function buildApi(context: ApiContext): Promise<Api> {
   await app.register(detectionRoutes);
   await app.register(deadLetterRoutes);
   await app.register(policyRoutes);
+  await app.register(actionRoutes);
   return app;
 }

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { appendAudit } from '../audit/service.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
-import type { Db, Tx } from '../store/db.js';
+import type { Db, Executor, Tx } from '../store/db.js';
 import type { CaepTransmitter, EventReason } from './caep.js';
 import { appendRevocations, type RevocationEntry, type RevocationState, type RevocationSync } from './revocations.js';
 import { toTask, type TaskInfo } from './tasks.js';
@@ -87,6 +87,35 @@ export function revoker(deps: {
       });
     },
 
+    /**
+     * Tokens derived from the identity's tokens (exchanged or delegated onward by others), and
+     * their own derivations; the identity's own tokens stay.
+     */
+    revokeDerived(identityId: string, actor: Actor, why: EventReason): Promise<string[]> {
+      return commit(async (tx) => {
+        const roots = await tx.selectFrom('sessions').select('id')
+          .where('source', '=', 'broker').where('status', '=', 'active')
+          .where('parentSessionId', 'in', ownSessions(tx, identityId))
+          .execute();
+        const revoked = await cascade(tx, roots.map((r) => r.id));
+        const queued = await finish(tx, revoked, why, actor, 'broker.derived.revoked', `identity:${identityId}`, { identity: identityId });
+        return { result: revoked.map((r) => r.jti), entries: tokenEntries(revoked), queued };
+      });
+    },
+
+    /**
+     * Delegated authority around the identity: tokens it holds as an actor for someone else (it
+     * appears in `act`), and tokens others hold on its behalf (its `sub`, another holder).
+     */
+    revokeDelegations(identityId: string, actor: Actor, why: EventReason): Promise<string[]> {
+      return commit(async (tx) => {
+        const roots = await delegatedSessions(tx, identityId).select('id').execute();
+        const revoked = await cascade(tx, roots.map((r) => r.id));
+        const queued = await finish(tx, revoked, why, actor, 'broker.delegations.revoked', `identity:${identityId}`, { identity: identityId });
+        return { result: revoked.map((r) => r.jti), entries: tokenEntries(revoked), queued };
+      });
+    },
+
     /** Ends the task (refusing one already over) and revokes every token bound to it. */
     endTask(taskId: string, actor: Actor, why: EventReason): Promise<{ task: TaskInfo; revoked: string[] }> {
       return commit(async (tx) => {
@@ -136,3 +165,20 @@ export function revoker(deps: {
 }
 
 export type Revoker = ReturnType<typeof revoker>;
+
+/** Ids of the identity's live broker tokens, held by it or issued on its behalf. */
+export function ownSessions(db: Executor, identityId: string) {
+  return db.selectFrom('sessions').select('id')
+    .where('source', '=', 'broker').where('status', '=', 'active')
+    .where((eb) => eb.or([eb('identityId', '=', identityId), eb(sql`attributes->>'sub'`, '=', identityId)]));
+}
+
+/** Live broker tokens carrying delegated authority around the identity (see `revokeDelegations`). */
+export function delegatedSessions(db: Executor, identityId: string) {
+  return db.selectFrom('sessions')
+    .where('source', '=', 'broker').where('status', '=', 'active')
+    .where((eb) => eb.or([
+      sql<boolean>`attributes->'act' ? ${identityId}`,
+      eb.and([eb(sql`attributes->>'sub'`, '=', identityId), eb('identityId', '<>', identityId)]),
+    ]));
+}

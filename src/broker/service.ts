@@ -16,7 +16,7 @@ import { identityLoader } from './identities.js';
 import { issuerRegistry } from './issuers/registry.js';
 import { workloadTokenVerifier } from './issuers/verify.js';
 import { signingKeys } from './keys.js';
-import { revoker } from './revoke.js';
+import { delegatedSessions, ownSessions, revoker } from './revoke.js';
 import { revocationState, revocationSync } from './revocations.js';
 import { ensureScheduled } from './schedule.js';
 import { sessionRecorder } from './session-recorder.js';
@@ -186,6 +186,16 @@ export function brokerService(deps: BrokerDeps) {
       await ready();
       return revoke.revokeSessions(identityId, actor, { initiatingEntity: 'policy', reason });
     },
+    /** Containment (`revoke_sessions` on `derived_sessions`): what others derived from the identity's tokens. */
+    async revokeDerived(identityId: string, actor: Actor, reason: string) {
+      await ready();
+      return revoke.revokeDerived(identityId, actor, { initiatingEntity: 'policy', reason });
+    },
+    /** Containment (`revoke_delegations`): tokens it holds for others, and others hold for it. */
+    async revokeDelegations(identityId: string, actor: Actor, reason: string) {
+      await ready();
+      return revoke.revokeDelegations(identityId, actor, { initiatingEntity: 'policy', reason });
+    },
     /** Containment (`quarantine`): reversible and self-expiring. */
     async quarantine(identityId: string, until: Date, actor: Actor, reason: string) {
       await ready();
@@ -198,6 +208,13 @@ export function brokerService(deps: BrokerDeps) {
     /** Proof for a containment step: how many of the identity's broker tokens would still introspect active. */
     activeTokenCount: (identityId: string) => db.selectFrom('sessions').select(db.fn.countAll<string>().as('n'))
       .where('source', '=', 'broker').where('status', '=', 'active').where('identityId', '=', identityId)
+      .where('expiresAt', '>', new Date(now())).executeTakeFirstOrThrow().then((r) => Number(r.n)),
+    /** Proof for `revoke_sessions` on `derived_sessions`: tokens derived from the identity's that are still live. */
+    activeDerivedCount: (identityId: string) => db.selectFrom('sessions').select(db.fn.countAll<string>().as('n'))
+      .where('source', '=', 'broker').where('status', '=', 'active').where('expiresAt', '>', new Date(now()))
+      .where('parentSessionId', 'in', ownSessions(db, identityId)).executeTakeFirstOrThrow().then((r) => Number(r.n)),
+    /** Proof for `revoke_delegations`. */
+    activeDelegationCount: (identityId: string) => delegatedSessions(db, identityId).select(db.fn.countAll<string>().as('n'))
       .where('expiresAt', '>', new Date(now())).executeTakeFirstOrThrow().then((r) => Number(r.n)),
     isQuarantined: (identityId: string) => state.quarantinedUntil(identityId) !== undefined,
     async jwks() {

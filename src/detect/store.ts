@@ -46,7 +46,7 @@ export async function storeDetections(tx: Tx, findings: Finding[], via: Actor): 
         credentialId: row.credentialId, evidence: row.evidenceEventIds, via: via.id,
       },
     });
-    const payload: DetectionRespondPayload = { detectionId: row.id };
+    const payload: DetectionRespondPayload = { detectionId: row.id, requestedBy: { id: via.id, subject: via.subject } };
     await enqueueJob(tx, { kind: DETECTION_RESPOND_JOB, payload: { ...payload }, createdBy: DETECTION_ACTOR.id });
   }
   return rows.filter((r) => ids.has(r.id)).map((r) => r.id);

@@ -11,6 +11,9 @@ export type ActionName = (typeof ACTIONS)[number];
  * An action run's life (SPEC §2): planned → awaiting_approval → approved → running →
  * succeeded | failed → verified | verification_failed, plus denied and cancelled. A failed
  * attempt that will be retried goes from running back to approved, with its next attempt time.
+ * A run that cannot even be planned (no system can act, the system stays unreachable) fails from
+ * planned or approved; an approved run whose diff changed since it was approved waits for
+ * approval again.
  */
 export const ACTION_RUN_STATES = [
   'planned', 'awaiting_approval', 'approved', 'running', 'succeeded', 'failed', 'verified', 'verification_failed', 'denied', 'cancelled',
@@ -18,9 +21,9 @@ export const ACTION_RUN_STATES = [
 export type ActionRunState = (typeof ACTION_RUN_STATES)[number];
 
 const TRANSITIONS: Record<ActionRunState, readonly ActionRunState[]> = {
-  planned: ['awaiting_approval', 'approved', 'cancelled'],
+  planned: ['awaiting_approval', 'approved', 'failed', 'cancelled'],
   awaiting_approval: ['approved', 'denied', 'cancelled'],
-  approved: ['running', 'cancelled'],
+  approved: ['running', 'awaiting_approval', 'failed', 'cancelled'],
   running: ['succeeded', 'failed', 'approved'],
   succeeded: ['verified', 'verification_failed'],
   failed: [],

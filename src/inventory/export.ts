@@ -47,7 +47,7 @@ export async function exportInventory(db: Db): Promise<Inventory> {
       credentials: (credentialsOf.get(i.id) ?? []).map((c) => compact({
         id: c.id, name: c.name, type: c.type as never, fingerprint: c.fingerprint, externalRef: c.externalRef,
         status: c.status as never, createdAt: iso(c.createdAt), expiresAt: iso(c.expiresAt),
-        lastRotatedAt: iso(c.lastRotatedAt), storedIn: (c.storedIn ?? undefined) as never,
+        lastRotatedAt: iso(c.lastRotatedAt), storedIn: (c.storedIn ?? undefined) as never, delivery: (c.delivery ?? undefined) as never,
       })),
       grants: (grantsOf.get(i.id) ?? []).map((g) => compact({
         resource: g.resourceId, permissions: g.permissions, grantedAt: iso(g.grantedAt), lastUsedAt: iso(g.lastUsedAt),

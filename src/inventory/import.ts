@@ -64,7 +64,7 @@ async function writePlan(tx: Tx, plan: InventoryPlan, connectors: Record<string,
   })), ['id']);
   const credentials = await upsertRows(tx, 'credentials', identities.flatMap((i) => i.credentials.map((c) => ({
     id: c.id, identityId: i.id, name: c.name, type: c.type, fingerprint: c.fingerprint, externalRef: c.externalRef,
-    status: c.status, storedIn: c.storedIn && JSON.stringify(c.storedIn), createdAt: c.createdAt,
+    status: c.status, storedIn: c.storedIn && JSON.stringify(c.storedIn), delivery: c.delivery && JSON.stringify(c.delivery), createdAt: c.createdAt,
     expiresAt: c.expiresAt, lastRotatedAt: c.lastRotatedAt,
   }))), ['id']);
   const grants = await replaceGrants(tx, identities);

@@ -3,6 +3,7 @@ import {
   CREDENTIAL_STATUSES, CREDENTIAL_TYPES, CRITICALITIES, IDENTITY_KINDS, IDENTITY_STATUSES, PROVIDERS,
   STORAGE_KINDS, TEAM_RESPONSIBILITIES,
 } from '../domain/identity.js';
+import { DeliverySpec } from '../domain/delivery.js';
 
 /**
  * The declarative inventory (SPEC §3.1). `schemas/inventory.schema.json` is generated from this
@@ -55,6 +56,8 @@ export const CredentialSpec = Type.Object({
     kind: Type.Enum(STORAGE_KINDS),
     path: Type.String({ minLength: 1, maxLength: 500 }),
   }, { additionalProperties: false })),
+  /** Where Cordon delivers the new value when it rotates this credential; a file in the delivery directory by default. */
+  delivery: Type.Optional(DeliverySpec),
 }, { additionalProperties: false });
 
 export const GrantSpec = Type.Object({

@@ -46,6 +46,11 @@ export async function readInventorySources(paths: string[]): Promise<InventorySo
  * line of the offending field.
  */
 export function parseInventoryText(text: string, file: string): InventorySource {
+  return parseSourceText(text, file, 'ERR_INVENTORY_SYNTAX');
+}
+
+/** Any YAML or JSON document Cordon reads from a file (inventories, playbooks), with positions. */
+export function parseSourceText(text: string, file: string, syntaxCode: string): InventorySource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const position = (offset: number) => {
@@ -53,7 +58,7 @@ export function parseInventoryText(text: string, file: string): InventorySource 
     return `${file}:${line}:${col}`;
   };
   if (doc.errors.length) {
-    throw syntaxError(doc.errors.map((e) => ({ path: '', source: position(e.pos[0]), message: e.message.split('\n')[0] ?? e.code })));
+    throw syntaxError(doc.errors.map((e) => ({ path: '', source: position(e.pos[0]), message: e.message.split('\n')[0] ?? e.code })), syntaxCode);
   }
   return {
     file,
@@ -81,9 +86,9 @@ function childOf(node: Node | null | undefined, segment: string): Node | null | 
   return undefined;
 }
 
-function syntaxError(issues: Issue[]): InvalidInputError {
+function syntaxError(issues: Issue[], code = 'ERR_INVENTORY_SYNTAX'): InvalidInputError {
   return new InvalidInputError(
-    'ERR_INVENTORY_SYNTAX',
+    code,
     issues.map((i) => `${i.source}: ${i.message}`).join('\n'),
     issues,
   );

@@ -1,23 +1,9 @@
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import Type, { type Static } from 'typebox';
 import { InvalidInputError } from '../domain/errors.js';
 import { isSecretReference } from '../secrets/references.js';
 import { sendSignedWebhook } from './webhook.js';
-
-/**
- * Where a rotated secret goes: the only place it exists in clear. A file (mode 0600, replaced
- * atomically) that the consumer reads, or a signed webhook to a secret store or deploy hook.
- */
-export const DeliverySpec = Type.Union([
-  Type.Object({ kind: Type.Literal('file'), path: Type.String({ minLength: 1, description: 'Absolute path, or relative to the delivery directory' }) }, { additionalProperties: false }),
-  Type.Object({
-    kind: Type.Literal('webhook'),
-    url: Type.String({ format: 'uri' }),
-    signingSecret: Type.String({ minLength: 1, description: 'env:NAME or file:PATH reference to the HMAC key' }),
-  }, { additionalProperties: false }),
-]);
-export type DeliveryTarget = Static<typeof DeliverySpec>;
+import type { DeliveryTarget } from '../domain/delivery.js';
 
 export interface Delivery {
   /** Idempotency: the same id delivered twice leaves one secret at the destination. */

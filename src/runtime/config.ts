@@ -20,14 +20,24 @@ export interface Config {
   policyDir: string;
   /** Share of allow decisions kept in the decision log (denies are always kept). */
   decisionLogSample: number;
+  /** Playbooks (YAML), loaded as versions on start when they change; the shipped ones by default. */
+  playbookDir: string;
+  /** Where rotated secrets go when their credential names no delivery target (files, mode 0600). */
+  deliveryDir: string;
+  /** Reference (env:NAME, file:PATH) to the key signing notifications to teams with a webhook channel. */
+  notifySigningSecret?: string;
+  /** The action executor: lease, retry backoff and polling, in milliseconds. */
+  executor: { leaseMs: number; backoffBaseMs: number; pollMs: number };
 }
 
 const SHIPPED_RULES = fileURLToPath(new URL('../../rules/', import.meta.url));
 const DEFAULT_POLICY_DIR = fileURLToPath(new URL('../../policies/', import.meta.url));
+const SHIPPED_PLAYBOOKS = fileURLToPath(new URL('../../playbooks/', import.meta.url));
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env.CORDON_DATA_DIR || './.cordon');
   return {
-    dataDir: resolve(env.CORDON_DATA_DIR || './.cordon'),
+    dataDir,
     databaseUrl: env.DATABASE_URL || undefined,
     host: env.CORDON_HOST || '127.0.0.1',
     port: port(env.CORDON_PORT),
@@ -44,7 +54,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     } : undefined,
     policyDir: resolve(env.CORDON_POLICY_DIR || DEFAULT_POLICY_DIR),
     decisionLogSample: fraction('CORDON_DECISION_LOG_SAMPLE', env.CORDON_DECISION_LOG_SAMPLE),
+    playbookDir: resolve(env.CORDON_PLAYBOOK_DIR || SHIPPED_PLAYBOOKS),
+    deliveryDir: resolve(env.CORDON_DELIVERY_DIR || `${dataDir}/delivery`),
+    notifySigningSecret: env.CORDON_NOTIFY_SIGNING_SECRET || undefined,
+    executor: {
+      leaseMs: milliseconds('CORDON_ACTION_LEASE_MS', env.CORDON_ACTION_LEASE_MS, 5 * 60_000),
+      backoffBaseMs: milliseconds('CORDON_ACTION_BACKOFF_MS', env.CORDON_ACTION_BACKOFF_MS, 1000),
+      pollMs: milliseconds('CORDON_EXECUTOR_POLL_MS', env.CORDON_EXECUTOR_POLL_MS, 1000),
+    },
   };
+}
+
+function milliseconds(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 86_400_000) {
+    throw new InvalidInputError('ERR_CONFIG', `${name} must be a number of milliseconds from 1 to 86400000, got "${value}"`, [{ path: name, message: 'must be an integer from 1 to 86400000' }]);
+  }
+  return n;
 }
 
 function port(value: string | undefined): number {

@@ -12,12 +12,22 @@ import { identityResolver } from '../ingest/resolve.js';
 import { discoveryService } from '../inventory/discovery.js';
 import { IdentityGraph } from '../inventory/graph-index.js';
 import { inventoryImporter } from '../inventory/import.js';
+import { routeTask, taskExists } from '../incidents/tasks.js';
+import { RESPONSE_ACTOR } from '../respond/service.js';
 import { fingerprinter } from '../secrets/fingerprint.js';
 import { loadKeyring } from '../secrets/keyring.js';
 import { sealer } from '../secrets/sealed.js';
 import { decisionLog } from '../policy/decision-log.js';
 import { inventoryFacts } from '../policy/facts.js';
 import { policyService } from '../policy/service.js';
+import { performerRegistry } from '../respond/actions/index.js';
+import { approvalService } from '../respond/approvals.js';
+import { secretDelivery } from '../respond/delivery.js';
+import { actionExecutor } from '../respond/executor.js';
+import { playbookCatalog } from '../respond/playbooks/catalog.js';
+import { quarantineExpiry } from '../respond/quarantine.js';
+import { responseService } from '../respond/service.js';
+import { resolveSecretReference } from '../secrets/references.js';
 import { openStore, type Store } from '../store/db.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -59,6 +69,25 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
     onQueued,
     onError: (error) => logger.warn({ err: error }, 'broker background work failed; it will be retried'),
   });
+  const graph = new IdentityGraph(db);
+  const resolveSecret = (reference: string) => resolveSecretReference(reference, secrets);
+  const quarantines = quarantineExpiry({ db, onQueued });
+  const performers = performerRegistry({
+    db, sealer: secrets, graph, broker, scheduleRelease: quarantines.scheduleRelease,
+    notify: {
+      resolveSecret, notifySigningSecret: config.notifySigningSecret,
+      routeTask: (task) => routeTask(db, { id: task.key, incidentId: task.incidentId, team: task.team, kind: task.kind, title: task.title, detail: task.detail, source: task.source }, RESPONSE_ACTOR),
+      taskExists: (key) => taskExists(db, key),
+    },
+  });
+  const playbooks = playbookCatalog({ db, dir: config.playbookDir });
+  const executor = actionExecutor({
+    db, performers, sealer: secrets, fingerprint, logger: logger.child({ component: 'executor' }), onQueued,
+    delivery: secretDelivery({ directory: config.deliveryDir, resolveSecret }),
+    settings: { leaseMs: config.executor.leaseMs, backoffBaseMs: config.executor.backoffBaseMs, pollMs: config.executor.pollMs },
+  });
+  const responses = responseService({ db, graph, catalog: playbooks, performers, onRunsReady: () => executor.wake() });
+  const approvals = approvalService({ db, onApproved: () => executor.wake() });
   return {
     config,
     logger,
@@ -67,7 +96,7 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
     fingerprint,
     tokens,
     /** The identity graph in memory, kept in step with the store before each walk. */
-    graph: new IdentityGraph(db),
+    graph,
     inventory: inventoryImporter({ db, fingerprint, sealer: secrets }),
     discovery: discoveryService({ db, sealer: secrets, onQueued }),
     broker,
@@ -78,8 +107,16 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
     jobSignal,
     decisions,
     policies,
+    playbooks,
+    responses,
+    approvals,
+    executor,
+    /** Handlers of the jobs response queues, for the worker. */
+    responseJobHandlers: { ...responses.jobHandlers, ...approvals.jobHandlers, ...quarantines.jobHandlers },
     bootstrapAdmin: (): Promise<BootstrapResult> => bootstrapAdminToken({ db, tokens }, { dataDir: config.dataDir, envToken: config.adminToken }),
     close: async () => {
+      await executor.stop();
+      await performers.close();
       await broker.close();
       await detection.flush(db).catch((error) => logger.warn({ err: error }, 'baselines could not be written at shutdown'));
       await decisions.close();

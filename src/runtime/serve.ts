@@ -31,9 +31,15 @@ export async function startServer(config: Config, logger: Logger, options: { rol
   let natsInput: NatsInput | undefined;
   try {
     const admin = await context.bootstrapAdmin();
+    // Refuse to start on playbooks that do not validate, rather than fail the first response.
+    await context.playbooks.ready();
     if (admin.generated) options.onAdminToken?.(admin.generated.token, admin.generated.file);
     if (options.role !== 'api') {
-      worker = startWorker({ db: context.db, logger: logger.child({ component: 'worker' }), handlers: { ...context.discovery.jobHandlers, ...context.broker.jobHandlers }, signal: context.jobSignal });
+      worker = startWorker({
+        db: context.db, logger: logger.child({ component: 'worker' }), signal: context.jobSignal,
+        handlers: { ...context.discovery.jobHandlers, ...context.broker.jobHandlers, ...context.responseJobHandlers },
+      });
+      context.executor.start();
       await context.broker.schedule();
       if (config.nats) natsInput = await startNatsInput({ events: context.events, logger: logger.child({ component: 'nats' }) }, config.nats);
     }

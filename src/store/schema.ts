@@ -79,6 +79,10 @@ export interface CredentialTable {
   externalRef: string | null;
   status: Defaulted<string>;
   storedIn: NullableJson<{ kind: string; path: string }>;
+  /** Where a rotated value goes (a file, 0600, or a signed webhook); the default file when null. */
+  delivery: NullableJson<Record<string, unknown>>;
+  /** The credential this one replaced when Cordon rotated it. */
+  replaces: ColumnType<string | null, string | null | undefined, string | null>;
   createdAt: DefaultedTimestamp;
   expiresAt: Timestamp | null;
   lastRotatedAt: Timestamp | null;
@@ -308,6 +312,16 @@ export interface Database {
   baselines: BaselineTable;
   policyVersions: PolicyVersionTable;
   policyDecisions: PolicyDecisionTable;
+  playbookVersions: PlaybookVersionTable;
+  incidents: IncidentTable;
+  incidentDetections: IncidentDetectionTable;
+  incidentTimeline: IncidentTimelineTable;
+  incidentTasks: IncidentTaskTable;
+  evidenceItems: EvidenceItemTable;
+  responses: ResponseTable;
+  actionRuns: ActionRunTable;
+  actionApprovals: ActionApprovalTable;
+  monitoringWatches: MonitoringWatchTable;
 }
 
 export type IdentityRow = Selectable<IdentityTable>;
@@ -402,3 +416,172 @@ export type DeadLetterRow = Selectable<DeadLetterTable>;
 export type DetectionRow = Selectable<DetectionTable>;
 export type PolicyVersionRow = Selectable<PolicyVersionTable>;
 export type PolicyDecisionRow = Selectable<PolicyDecisionTable>;
+
+export interface PlaybookVersionTable {
+  id: string;
+  version: number;
+  /** SHA-256 of the playbook's canonical JSON: the same document is stored once. */
+  digest: string;
+  title: string;
+  /** `files` (the playbook directory) or `api`. */
+  origin: string;
+  document: Json<Record<string, unknown>>;
+  createdBy: string;
+  createdAt: CreatedAt;
+}
+
+export interface IncidentTable {
+  id: string;
+  title: string;
+  status: string;
+  severity: string;
+  identityIds: ColumnType<string[], string[] | undefined, string[]>;
+  assignee: string | null;
+  teams: ColumnType<string[], string[] | undefined, string[]>;
+  tlp: Defaulted<string>;
+  escalated: Defaulted<boolean>;
+  escalations: DefaultedJson<{ at: string; reason: string; code: string; runId?: string }[]>;
+  openedBy: string;
+  openedAt: DefaultedTimestamp;
+  /** The earliest evidence of its detections (a leak first seen). */
+  firstSeenAt: Timestamp | null;
+  /** The first detection's time. */
+  detectedAt: Timestamp | null;
+  containedAt: Timestamp | null;
+  closedAt: Timestamp | null;
+  closeReason: string | null;
+  updatedAt: UpdatedAt;
+}
+
+export interface IncidentDetectionTable {
+  incidentId: string;
+  detectionId: string;
+  linkedAt: CreatedAt;
+}
+
+export interface IncidentTimelineTable {
+  seq: Generated<Int8>;
+  incidentId: string;
+  at: DefaultedTimestamp;
+  kind: string;
+  actor: string;
+  summary: string;
+  ref: string | null;
+  data: DefaultedJson<Record<string, unknown>>;
+}
+
+export interface IncidentTaskTable {
+  id: string;
+  incidentId: string;
+  team: string | null;
+  title: string;
+  detail: Defaulted<string>;
+  kind: string;
+  status: Defaulted<string>;
+  source: string;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+  doneBy: string | null;
+  doneAt: Timestamp | null;
+}
+
+export interface EvidenceItemTable {
+  seq: Int8;
+  id: string;
+  incidentId: string;
+  kind: string;
+  title: string;
+  ref: string | null;
+  content: Json<unknown>;
+  contentDigest: string;
+  prevHash: string;
+  hash: string;
+  collectedBy: string;
+  collectedAt: Timestamp;
+}
+
+export interface ResponseTable {
+  id: string;
+  detectionId: string | null;
+  incidentId: string;
+  playbookId: string;
+  playbookVersion: number;
+  identityId: string | null;
+  status: string;
+  requestedBy: string;
+  requestedBySubject: string;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+  finishedAt: Timestamp | null;
+}
+
+export interface ActionRunTable {
+  id: string;
+  responseId: string;
+  incidentId: string;
+  seq: number;
+  tier: string;
+  stepId: string;
+  action: string;
+  performer: string;
+  target: Json<Record<string, unknown>>;
+  targetLabel: string;
+  targetKey: string;
+  params: DefaultedJson<Record<string, unknown>>;
+  state: string;
+  approval: NullableJson<Record<string, unknown>>;
+  plan: NullableJson<Record<string, unknown>>;
+  planDigest: string | null;
+  idempotencyKey: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  maxAttempts: number;
+  timeoutMs: number;
+  continueOnError: Defaulted<boolean>;
+  nextAttemptAt: DefaultedTimestamp;
+  leaseOwner: string | null;
+  leaseUntil: Timestamp | null;
+  /** rotate_credential: the new secret, sealed (JWE) until the response ends; never in clear. */
+  secretSealed: string | null;
+  secretFingerprint: string | null;
+  output: NullableJson<Record<string, unknown>>;
+  verification: NullableJson<Record<string, unknown>>;
+  error: string | null;
+  errorCode: string | null;
+  requestedBy: string;
+  requestedBySubject: string;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+  startedAt: Timestamp | null;
+  finishedAt: Timestamp | null;
+  verifiedAt: Timestamp | null;
+}
+
+export interface ActionApprovalTable {
+  id: string;
+  runId: string;
+  decision: string;
+  subject: string;
+  actor: string;
+  role: string;
+  planDigest: string;
+  reason: string | null;
+  breakGlass: Defaulted<boolean>;
+  at: CreatedAt;
+}
+
+export interface MonitoringWatchTable {
+  id: string;
+  identityId: string;
+  level: string;
+  reason: string;
+  runId: string | null;
+  createdBy: string;
+  createdAt: CreatedAt;
+  until: Timestamp;
+}
+
+export type IncidentRow = Selectable<IncidentTable>;
+export type ResponseRow = Selectable<ResponseTable>;
+export type ActionRunRow = Selectable<ActionRunTable>;
+export type ActionApprovalRow = Selectable<ActionApprovalTable>;
+export type EvidenceItemRow = Selectable<EvidenceItemTable>;

@@ -58,14 +58,16 @@ for (const kind of STORE_KINDS) {
       assert.equal(store.size(), 5);
     });
 
-    test('a stored detection queues one detection.respond job with its id, in the same transaction, and wakes the worker', async () => {
+    test('a stored detection queues one detection.respond job with its id and requester, in the same transaction, and wakes the worker', async () => {
       const queued = once(t.context.jobSignal, 'queued');
       await ingestRecords(t, gitleaksReport('demo-Pg-breakglass-Xx99'));
       await queued;
       const [detection] = await t.context.db.selectFrom('detections').select(['id', 'identityId']).where('identityId', '=', 'svc-breakglass-db').execute();
       assert.ok(detection);
       const jobs = await t.context.db.selectFrom('jobs').select(['kind', 'payload', 'status']).where('kind', '=', DETECTION_RESPOND_JOB).execute();
-      assert.deepEqual(jobs.filter((j) => (j.payload as { detectionId: string }).detectionId === detection.id), [{ kind: 'detection.respond', payload: { detectionId: detection.id }, status: 'queued' }]);
+      // ingestRecords sends as the system actor: the request is the system's.
+      assert.deepEqual(jobs.filter((j) => (j.payload as { detectionId: string }).detectionId === detection.id),
+        [{ kind: 'detection.respond', payload: { detectionId: detection.id, requestedBy: { id: 'system', subject: 'system' } }, status: 'queued' }]);
       const audit = await t.context.db.selectFrom('auditLog').select(['actor', 'payload']).where('subject', '=', `detection:${detection.id}`).execute();
       assert.equal(audit.length, 1);
       assert.equal((audit[0]!.payload as { type: string }).type, 'secret_exposure');

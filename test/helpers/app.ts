@@ -33,12 +33,15 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The API on a given store, not listening (use `app.inject`), with a token for every role. */
-export async function startTestApp(store: Store): Promise<TestApp> {
+/**
+ * The API on a given store, not listening (use `app.inject`), with a token for every role.
+ * `env` sets configuration the way the process environment would (CORDON_PLAYBOOK_DIR, …).
+ */
+export async function startTestApp(store: Store, env: Record<string, string> = {}): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cordon-test-'));
   const logs = new LogCapture();
   const logger = createLogger('info', logs);
-  const context = await openContext({ ...loadConfig({}), dataDir }, logger, store);
+  const context = await openContext({ ...loadConfig({ CORDON_DATA_DIR: dataDir, ...env }), dataDir }, logger, store);
   const app = await buildApi({ ...context, version: 'test' });
   const tokens = {} as Record<ApiRole, string>;
   for (const role of ['viewer', 'responder', 'approver', 'admin', 'workload'] as const) {

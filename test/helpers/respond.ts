@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { EventEmitter } from 'node:events';
+import { isTerminal, type ActionRunState } from '../../src/domain/action-run.js';
+import { startWorker, type Worker } from '../../src/runtime/worker.js';
+import type { ActionRun } from '../../src/respond/runs.js';
+import type { TestApp } from './app.js';
+
+/** The workers a `serve` process runs (job queue and action executor), on a test app's context. */
+export function startResponder(t: TestApp): { worker: Worker; stop(): Promise<void> } {
+  const worker = startWorker({
+    db: t.context.db, logger: t.context.logger.child({ component: 'worker' }), signal: t.context.jobSignal, pollMs: 100,
+    handlers: { ...t.context.discovery.jobHandlers, ...t.context.broker.jobHandlers, ...t.context.responseJobHandlers },
+  });
+  t.context.executor.start();
+  return {
+    worker,
+    async stop() {
+      await worker.stop();
+      await t.context.executor.stop();
+    },
+  };
+}
+
+/**
+ * Re-checks `probe` each time one of the emitters reports progress (and at a slow fallback
+ * interval for work another process does), until it returns a value; fails after `timeoutMs`
+ * saying what it waited for.
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, emitters: EventEmitter[], timeoutMs = 30_000): Promise<T> {
+  let wake: () => void = () => undefined;
+  const onEvent = () => wake();
+  for (const e of emitters) {
+    e.on('run', onEvent);
+    e.on('finished', onEvent);
+  }
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const found = await probe();
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 250).unref();
+      });
+    }
+  } finally {
+    for (const e of emitters) {
+      e.off('run', onEvent);
+      e.off('finished', onEvent);
+    }
+  }
+}
+
+/** The action runs of the incident that a detection on `identityId` opened, once it exists. */
+export async function runsOf(t: TestApp, identityId: string): Promise<ActionRun[]> {
+  const incident = await t.context.db.selectFrom('incidents').select('id').where(sql<boolean>`identity_ids @> array[${identityId}]::text[]`).orderBy('openedAt', 'desc').executeTakeFirst();
+  if (!incident) return [];
+  return (await t.context.db.selectFrom('actionRuns').selectAll().where('incidentId', '=', incident.id).orderBy('createdAt').orderBy('seq').execute()) as unknown as ActionRun[];
+}
+
+/**
+ * Waits until the runs for `identityId` exist and have stopped moving: each is at an end, or one
+ * is in `until` (awaiting approval, say) and every later run of its response waits behind it.
+ */
+export function settledRuns(t: TestApp, responder: { worker: Worker }, identityId: string, until: ActionRunState[] = []): Promise<ActionRun[]> {
+  return waitFor(`the action runs on ${identityId} to settle`, async () => {
+    const runs = await runsOf(t, identityId);
+    const stopped = runs.every((r) => isTerminal(r.state) || until.includes(r.state)
+      || (r.state === 'planned' && runs.some((w) => w.responseId === r.responseId && w.seq < r.seq && until.includes(w.state))));
+    return runs.length > 0 && stopped ? runs : undefined;
+  }, [t.context.executor.events, responder.worker.events]);
+}
+
+/** A gitleaks finding (as `gitleaks detect --report-format json` writes it) of a secret, unique per call. */
+export function leakedInGitleaks(secret: string, file = 'deploy/app/.env.production'): Record<string, unknown>[] {
+  const commit = randomUUID().replace(/-/g, '').slice(0, 40).padEnd(40, '0');
+  return [{
+    Description: 'Generic Password', StartLine: 3, EndLine: 3, StartColumn: 13, EndColumn: 13 + secret.length,
+    Match: `DB_PASSWORD=${secret}`, Secret: secret, File: file, SymlinkFile: '', Commit: commit, Entropy: 4.1,
+    Author: 'Dev', Email: 'dev@acme.example', Date: new Date(Date.now() - 60_000).toISOString(), Message: 'add env', Tags: [],
+    RuleID: 'generic-password', Fingerprint: `${commit}:${file}:generic-password:3`,
+  }];
+}

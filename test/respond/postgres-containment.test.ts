@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { newSecret, uniqueName } from '../helpers/connectors.js';
+import { dumpDatabase } from '../helpers/dump.js';
+import { PASSWORD_AUTH_GROUP, passwordAuthSkip } from '../helpers/password-auth.js';
+import { leakedInGitleaks, runsOf, settledRuns, startResponder, waitFor } from '../helpers/respond.js';
+import { skipUnless } from '../helpers/services.js';
+import { adminQuery, openTestStore, STORE_KINDS, storeSkip, type TestStore } from '../helpers/store.js';
+
+const skip = (await skipUnless('postgres')) || (await passwordAuthSkip());
+
+/** Logs in as the role the way its application would; resolves to the SQLSTATE of a refusal. */
+async function login(database: string, role: string, password: string): Promise<'ok' | string> {
+  const client = new pg.Client({ host: '127.0.0.1', port: 5432, database, user: role, password });
+  try {
+    await client.connect();
+    return 'ok';
+  } catch (error) {
+    return (error as { code: string }).code;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** An application's open connection as the role, kept until the server ends it. */
+async function openSession(database: string, role: string, password: string): Promise<pg.Client> {
+  const client = new pg.Client({ host: '127.0.0.1', port: 5432, database, user: role, password, application_name: 'payments-app' });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+async function sessionsOf(role: string): Promise<number> {
+  return Number((await adminQuery('select count(*)::int as n from pg_stat_activity where usename = $1', [role])).rows[0].n);
+}
+
+for (const kind of STORE_KINDS) {
+  describe(`detection to verified containment on the real PostgreSQL (Cordon store: ${kind})`, { skip: skip || await storeSkip(kind) }, () => {
+    const database = uniqueName('cordon_t_e2e');
+    const roles = { plain: uniqueName('cordon_t_app'), facing: uniqueName('cordon_t_facing') };
+    const secrets = { plain: newSecret(), facing: newSecret() };
+    let store: TestStore;
+    let t: TestApp;
+    let responder: ReturnType<typeof startResponder>;
+    const sessions: pg.Client[] = [];
+
+    before(async () => {
+      await adminQuery(`create database ${database}`);
+      for (const k of ['plain', 'facing'] as const) {
+        await adminQuery(`create role ${roles[k]} login password '${secrets[k]}' in role ${PASSWORD_AUTH_GROUP}`);
+      }
+      store = await openTestStore(kind);
+      t = await startTestApp(store);
+      const inventory = {
+        apiVersion: 'cordon/v1', kind: 'Inventory',
+        teams: [{ id: 'payments', name: 'Payments', responsibility: 'app' }],
+        connectors: [{ id: 'pg-e2e', type: 'postgres', environment: 'production', params: { host: '127.0.0.1', port: 5432, database, user: 'postgres' } }],
+        identities: [
+          {
+            id: 'svc-ledger', kind: 'db_role', name: 'ledger writer', provider: 'postgres', connector: 'pg-e2e', externalRef: roles.plain,
+            environment: 'production', owners: { team: 'payments' }, credentials: [{ name: 'password', type: 'password', value: secrets.plain }],
+          },
+          {
+            id: 'svc-checkout', kind: 'db_role', name: 'checkout', provider: 'postgres', connector: 'pg-e2e', externalRef: roles.facing,
+            environment: 'production', owners: { team: 'payments' }, tags: ['customer-facing'],
+            credentials: [{ name: 'password', type: 'password', value: secrets.facing, delivery: { kind: 'file', path: 'checkout/db-password' } }],
+          },
+        ],
+      };
+      const imported = await t.app.inject({ method: 'POST', url: '/v1/inventory', headers: t.auth('admin'), payload: inventory });
+      assert.equal(imported.statusCode, 200, imported.body);
+      responder = startResponder(t);
+    });
+
+    after(async () => {
+      await responder?.stop();
+      for (const s of sessions) await s.end().catch(() => undefined);
+      await t?.close();
+      await adminQuery(`drop database if exists ${database} with (force)`);
+      for (const role of Object.values(roles)) await adminQuery(`drop role if exists ${role}`);
+    });
+
+    test('a leaked password is rotated, its sessions ended, the account disabled, each verified on the server', async () => {
+      sessions.push(await openSession(database, roles.plain, secrets.plain), await openSession(database, roles.plain, secrets.plain));
+      assert.equal(await sessionsOf(roles.plain), 2);
+      const sent = await t.app.inject({ method: 'POST', url: '/v1/events?format=gitleaks', headers: t.auth('responder'), payload: leakedInGitleaks(secrets.plain) });
+      assert.equal(sent.statusCode, 200, sent.body);
+      const runs = await settledRuns(t, responder, 'svc-ledger');
+      const byStep = Object.fromEntries(runs.map((r) => [r.stepId, r]));
+      for (const step of ['rotate', 'revoke-sessions', 'disable', 'evidence', 'tell-owner']) {
+        assert.equal(byStep[step]?.state, 'verified', `${step}: ${byStep[step]?.state} ${byStep[step]?.error ?? ''} ${JSON.stringify(byStep[step]?.verification)}`);
+      }
+      // Proof read back from the server, by this test, independently of Cordon.
+      assert.equal(await login(database, roles.plain, secrets.plain), '28P01', 'the old password is refused');
+      assert.equal(await sessionsOf(roles.plain), 0, 'no session of the role is left');
+      const { rows: [role] } = await adminQuery('select rolcanlogin from pg_roles where rolname = $1', [roles.plain]);
+      assert.equal(role.rolcanlogin, false);
+      // The new password went to its delivery file (0600) and only there; it is right, but the account is disabled.
+      const delivered = join(t.dataDir, 'delivery', 'svc-ledger_password.secret');
+      assert.equal((await stat(delivered)).mode & 0o777, 0o600);
+      const fresh = (await readFile(delivered, 'utf8')).trim();
+      assert.notEqual(fresh, secrets.plain);
+      assert.equal(await login(database, roles.plain, fresh), '28000', 'the new password is accepted and the login refused (NOLOGIN)');
+      assert.deepEqual(byStep.rotate!.verification!.checks.map((c) => [c.name, c.passed]), [['new_secret_authenticates', true], ['other_secret_refused', true]]);
+      assert.ok(byStep.disable!.verification!.checks.some((c) => c.name === 'login_refused' && c.passed), 'disable is proven by a login with the rotated password');
+      // The graph says what the server now is.
+      const credentials = await t.context.db.selectFrom('credentials').select(['id', 'status', 'fingerprint', 'replaces']).where('identityId', '=', 'svc-ledger').orderBy('id').execute();
+      assert.deepEqual(credentials.map((c) => [c.id, c.status, c.replaces]), [['svc-ledger/password', 'rotated', null], ['svc-ledger/password@r2', 'active', 'svc-ledger/password']]);
+      assert.equal(credentials[1]!.fingerprint, t.context.fingerprint(fresh));
+      const identity = await t.context.db.selectFrom('identities').select('status').where('id', '=', 'svc-ledger').executeTakeFirstOrThrow();
+      assert.equal(identity.status, 'disabled');
+      const incident = await t.context.db.selectFrom('incidents').selectAll().where('id', '=', byStep.rotate!.incidentId).executeTakeFirstOrThrow();
+      assert.equal(incident.status, 'contained');
+      assert.ok(incident.containedAt);
+      // Every step recorded in the audit chain, which still verifies; no secret anywhere in the store or the logs.
+      const audited = await t.context.db.selectFrom('auditLog').select('action').where('subject', '=', `incident:${incident.id}`).execute();
+      for (const action of ['incident.opened', 'response.started', 'action.approved', 'action.started', 'action.executed', 'action.verified']) {
+        assert.ok(audited.some((a) => a.action === action), `audited ${action}`);
+      }
+      assert.equal((await t.app.inject({ method: 'GET', url: '/v1/audit/verify', headers: t.auth('viewer') })).json().ok, true);
+      const dump = await dumpDatabase(t.context.db);
+      for (const secret of [secrets.plain, fresh]) {
+        assert.ok(!dump.includes(secret), 'no plaintext secret in the database');
+        assert.ok(!t.logs.text.includes(secret), 'no plaintext secret in the logs');
+      }
+    });
+
+    test('a customer-facing identity stops at awaiting_approval for the disable step, and only another person may approve', async () => {
+      sessions.push(await openSession(database, roles.facing, secrets.facing));
+      // An admin reports this leak: admins may approve, but not what they asked for themselves.
+      const sent = await t.app.inject({ method: 'POST', url: '/v1/events?format=gitleaks', headers: t.auth('admin'), payload: leakedInGitleaks(secrets.facing) });
+      assert.equal(sent.statusCode, 200, sent.body);
+      const runs = await settledRuns(t, responder, 'svc-checkout', ['awaiting_approval']);
+      const disable = runs.find((r) => r.stepId === 'disable')!;
+      assert.equal(disable.state, 'awaiting_approval');
+      assert.deepEqual(runs.filter((r) => r.seq < disable.seq && r.responseId === disable.responseId).map((r) => [r.stepId, r.state]), [['rotate', 'verified'], ['revoke-sessions', 'verified']]);
+      assert.equal(await login(database, roles.facing, secrets.facing), '28P01');
+      assert.equal(await sessionsOf(roles.facing), 0);
+      const { rows: [before] } = await adminQuery('select rolcanlogin from pg_roles where rolname = $1', [roles.facing]);
+      assert.equal(before.rolcanlogin, true, 'nothing disabled before approval');
+      assert.deepEqual(disable.plan!.changes.map((c) => [c.op, c.object]), [['set_nologin', `role ${roles.facing}`]]);
+      assert.match(disable.approval!.reasons.join(' '), /customer_facing/);
+      const approve = (role: 'responder' | 'approver' | 'viewer' | 'admin', planDigest: string) =>
+        t.app.inject({ method: 'POST', url: `/v1/actions/${disable.id}/approve`, headers: t.auth(role), payload: { planDigest } });
+      const viewer = await approve('viewer', disable.planDigest!);
+      assert.equal(viewer.statusCode, 403);
+      assert.equal(viewer.json().code, 'ERR_ROLE_FORBIDDEN');
+      const responderRole = await approve('responder', disable.planDigest!);
+      assert.equal(responderRole.statusCode, 403);
+      assert.equal(responderRole.json().code, 'ERR_APPROVER_ROLE', 'the step admits approvers and admins only');
+      const self = await approve('admin', disable.planDigest!);
+      assert.equal(self.statusCode, 403, self.body);
+      assert.equal(self.headers['content-type'], 'application/problem+json; charset=utf-8');
+      assert.equal(self.json().code, 'ERR_SELF_APPROVAL');
+      const stale = await approve('approver', 'f'.repeat(64));
+      assert.equal(stale.statusCode, 409);
+      assert.equal(stale.json().code, 'ERR_PLAN_CHANGED');
+      const approved = await approve('approver', disable.planDigest!);
+      assert.equal(approved.statusCode, 200, approved.body);
+      const done = await waitFor('the disable step to be verified', async () => {
+        const run = (await runsOf(t, 'svc-checkout')).find((r) => r.id === disable.id)!;
+        return run.state === 'verified' ? run : undefined;
+      }, [t.context.executor.events]);
+      assert.equal(done.state, 'verified');
+      const { rows: [after] } = await adminQuery('select rolcanlogin from pg_roles where rolname = $1', [roles.facing]);
+      assert.equal(after.rolcanlogin, false);
+      const fresh = (await readFile(join(t.dataDir, 'delivery', 'checkout', 'db-password'), 'utf8')).trim();
+      assert.equal(await login(database, roles.facing, fresh), '28000');
+      const approvals = await t.context.db.selectFrom('actionApprovals').select(['subject', 'decision']).where('runId', '=', disable.id).execute();
+      assert.deepEqual(approvals, [{ subject: 'approver-user', decision: 'approve' }]);
+    });
+  });
+}
