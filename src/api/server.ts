@@ -16,10 +16,12 @@ import { detectionRoutes } from './routes/detections.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identities.js';
+import { incidentRoutes } from './routes/incidents.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { openapiRoutes } from './routes/openapi.js';
 import { taskRoutes } from './routes/tasks.js';
+import { playbookRoutes } from './routes/playbooks.js';
 import { policyRoutes } from './routes/policy.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { wellKnownRoutes } from './routes/wellknown.js';
@@ -82,5 +84,7 @@ export async function buildApi(context: ApiContext): Promise<Api> {
   await app.register(deadLetterRoutes);
   await app.register(policyRoutes);
   await app.register(actionRoutes);
+  await app.register(playbookRoutes);
+  await app.register(incidentRoutes);
   return app;
 }

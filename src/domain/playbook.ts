@@ -60,7 +60,7 @@ export const NON_DISRUPTIVE_ACTIONS: readonly ActionName[] = ['notify_owner', 'w
 
 /** Why an incident was escalated to dedicated (human-led) response. */
 export const ESCALATION_CODES = [
-  'guard', 'verification_failed', 'no_connector', 'retries_exhausted', 'action_failed', 'playbook', 'denied', 'no_playbook',
+  'guard', 'verification_failed', 'no_connector', 'retries_exhausted', 'action_failed', 'playbook', 'no_playbook', 'response_failed',
 ] as const;
 export type EscalationCode = (typeof ESCALATION_CODES)[number];
 

@@ -58,14 +58,15 @@ export async function recordEffects(tx: Tx, run: ActionRun, actor: Actor): Promi
 }
 
 /**
- * After a run ended: a failure stops the steps after it (unless it may be ignored) and hands the
- * incident to people; when no run of the response is left, the response is over and the secrets
+ * After a run ended: a failure stops the steps after it in its tier (unless it may be ignored;
+ * later tiers, such as keeping evidence and telling the owners, still run) and hands the incident
+ * to people; when no run of the response is left, the response is over and the secrets
  * it sealed are wiped. Then the incident's status follows.
  */
 export async function settleResponse(tx: Tx, run: ActionRun, actor: Actor): Promise<void> {
   const failed = run.state === 'failed' || run.state === 'verification_failed';
   if (failed && !run.continueOnError) {
-    const following = await tx.selectFrom('actionRuns').selectAll().where('responseId', '=', run.responseId)
+    const following = await tx.selectFrom('actionRuns').selectAll().where('responseId', '=', run.responseId).where('tier', '=', run.tier)
       .where('seq', '>', run.seq).where('state', 'in', ['planned', 'approved', 'awaiting_approval']).orderBy('seq').forUpdate().execute();
     for (const next of following) {
       await transition(tx, next as unknown as ActionRun, 'cancelled', { error: `step ${run.stepId} before it ${run.state === 'failed' ? 'failed' : 'could not be verified'}`, errorCode: 'ERR_EARLIER_STEP_FAILED', finishedAt: new Date(), releaseLease: true }, actor,

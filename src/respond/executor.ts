@@ -6,7 +6,7 @@ import type { Verification } from '../connectors/contract.js';
 import { check, verification as proof } from '../connectors/proof.js';
 import { CordonError, InvalidInputError, NotFoundError, UnavailableError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
-import { escalateIncident } from '../incidents/store.js';
+import { escalateIncident, recordIncidentChange } from '../incidents/store.js';
 import type { Fingerprinter } from '../secrets/fingerprint.js';
 import type { Sealer } from '../secrets/sealed.js';
 import type { Db, Tx } from '../store/db.js';
@@ -195,10 +195,10 @@ export function actionExecutor(deps: ExecutorDeps) {
     } else {
       run = await commit(async (tx) => {
         const resumedRun = await updateRun(tx, run, { attempts: run.attempts + 1 });
-        await tx.insertInto('incidentTimeline').values({
-          incidentId: run.incidentId, kind: 'action.resumed', actor: actor.id, ref: `action:${run.id}`,
-          summary: `${run.action} on ${run.targetLabel} resumed after its worker stopped: checking whether it was applied`, data: JSON.stringify({ runId: run.id }),
-        }).execute();
+        await recordIncidentChange(tx, run.incidentId, actor, {
+          kind: 'action.resumed', audit: 'action.resumed', ref: `action:${run.id}`, data: { runId: run.id, attempt: run.attempts + 1 },
+          summary: `${run.action} on ${run.targetLabel} resumed after its worker stopped: checking whether it was applied`,
+        });
         return resumedRun;
       });
     }
@@ -260,7 +260,7 @@ export function actionExecutor(deps: ExecutorDeps) {
       await commit(async (tx) => {
         if (run.state === 'running') return transition(tx, run, 'approved', changes, actor, summary, 'action.retry_scheduled');
         const updated = await updateRun(tx, run, changes);
-        await tx.insertInto('incidentTimeline').values({ incidentId: run.incidentId, kind: 'action.retry_scheduled', actor: actor.id, ref: `action:${run.id}`, summary, data: JSON.stringify({ runId: run.id, errorCode: code }) }).execute();
+        await recordIncidentChange(tx, run.incidentId, actor, { kind: 'action.retry_scheduled', audit: 'action.retry_scheduled', ref: `action:${run.id}`, summary, data: { runId: run.id, errorCode: code } });
         return updated;
       });
       return;

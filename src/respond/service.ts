@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { appendAudit } from '../audit/service.js';
 import type { ActionPlan } from '../connectors/contract.js';
 import type { Confidence, DetectionType, Severity } from '../domain/detection.js';
-import { NotFoundError } from '../domain/errors.js';
+import { NotFoundError, UnavailableError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
 import { DETECTION_RESPOND_JOB, type DetectionRespondPayload } from '../detect/handoff.js';
 import { escalateIncident, openOrJoinIncident, recordIncidentChange, settleIncident } from '../incidents/store.js';
@@ -30,7 +29,8 @@ export interface DryRun extends Omit<ResponsePlan, 'runs'> {
 export type RespondOutcome =
   | { status: 'started'; responseId: string; incidentId: string; playbook: string; runs: number }
   | { status: 'exists'; responseId: string; incidentId: string }
-  | { status: 'no_playbook'; detectionId: string };
+  | { status: 'no_playbook'; detectionId: string; incidentId: string }
+  | { status: 'failed'; detectionId: string; incidentId: string };
 
 export interface ResponseDeps {
   db: Db;
@@ -90,6 +90,20 @@ export function responseService(deps: ResponseDeps) {
     return plan.runs.filter((r) => r.disposition === 'run').length;
   }
 
+  /**
+   * A detection no playbook can answer still reaches people: its incident is opened (or joined)
+   * and escalated, saying why.
+   */
+  async function escalateUnanswered(detectionId: string, code: 'no_playbook' | 'response_failed', reason: string): Promise<string> {
+    const row = await detectionFor(detectionId);
+    return deps.db.transaction().execute(async (tx) => {
+      const incident = await openOrJoinIncident(tx, row, [], RESPONSE_ACTOR);
+      await escalateIncident(tx, incident.id, { code, reason: `detection ${detectionId}: ${reason}` }, RESPONSE_ACTOR);
+      await settleIncident(tx, incident.id, RESPONSE_ACTOR);
+      return incident.id;
+    });
+  }
+
   async function respond(detectionId: string, requestedBy: Actor): Promise<RespondOutcome> {
     const existing = await deps.db.selectFrom('responses').select(['id', 'incidentId']).where('detectionId', '=', detectionId).executeTakeFirst();
     if (existing) return { status: 'exists', responseId: existing.id, incidentId: existing.incidentId };
@@ -97,10 +111,8 @@ export function responseService(deps: ResponseDeps) {
     const detection = toPlanDetection(row);
     const playbook = await choose(detection);
     if (!playbook) {
-      await deps.db.transaction().execute((tx) => appendAudit(tx, RESPONSE_ACTOR, {
-        action: 'detection.unhandled', subject: `detection:${detectionId}`, payload: { type: row.type, severity: row.severity, confidence: row.confidence, reason: 'no playbook matches' },
-      }));
-      return { status: 'no_playbook', detectionId };
+      const incidentId = await escalateUnanswered(detectionId, 'no_playbook', `no playbook matches a ${row.severity} ${row.type} detection with ${row.confidence} confidence`);
+      return { status: 'no_playbook', detectionId, incidentId };
     }
     const plan = await plannerFor().plan(detection, playbook);
     const actor: Actor = { id: `playbook:${playbook.id}@${playbook.version}`, subject: 'playbook' };
@@ -161,7 +173,14 @@ export function responseService(deps: ResponseDeps) {
     jobHandlers: {
       [DETECTION_RESPOND_JOB]: async (job: Job) => {
         const { detectionId, requestedBy } = job.payload as unknown as DetectionRespondPayload;
-        return { ...(await respond(detectionId, requestedBy ?? RESPONSE_ACTOR)) };
+        try {
+          return { ...(await respond(detectionId, requestedBy ?? RESPONSE_ACTOR)) };
+        } catch (error) {
+          // A store that is down is retried by the queue; anything else, or the last attempt, goes to people.
+          if (error instanceof UnavailableError && job.attempts < job.maxAttempts) throw error;
+          const incidentId = await escalateUnanswered(detectionId, 'response_failed', `the response could not be planned: ${(error as Error).message}`);
+          return { status: 'failed', detectionId, incidentId, error: (error as Error).message };
+        }
       },
     },
   };

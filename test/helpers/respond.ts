@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { EventEmitter } from 'node:events';
 import { isTerminal, type ActionRunState } from '../../src/domain/action-run.js';
+import type { Confidence, DetectionType, Severity } from '../../src/domain/detection.js';
+import type { Actor } from '../../src/domain/roles.js';
+import { storeDetections } from '../../src/detect/store.js';
 import { startWorker, type Worker } from '../../src/runtime/worker.js';
 import type { ActionRun } from '../../src/respond/runs.js';
 import type { TestApp } from './app.js';
@@ -82,4 +85,29 @@ export function leakedInGitleaks(secret: string, file = 'deploy/app/.env.product
     Author: 'Dev', Email: 'dev@acme.example', Date: new Date(Date.now() - 60_000).toISOString(), Message: 'add env', Tags: [],
     RuleID: 'generic-password', Fingerprint: `${commit}:${file}:generic-password:3`,
   }];
+}
+
+/** Stores a detection as the detection engine would (with its `detection.respond` job) and wakes the worker. */
+export async function raiseDetection(t: TestApp, fields: {
+  type: DetectionType; severity: Severity; confidence: Confidence; identityId: string | null; credentialId?: string; requestedBy?: Actor;
+}): Promise<string> {
+  const [id] = await t.context.db.transaction().execute((tx) => storeDetections(tx, [{
+    type: fields.type, rule: `builtin:${fields.type}`, severity: fields.severity, confidence: fields.confidence,
+    identityId: fields.identityId, credentialId: fields.credentialId, title: `${fields.type} on ${fields.identityId ?? 'nobody'}`,
+    summary: 'raised by a test', key: randomUUID(), frameworks: { owaspNhi: [], nistCsf: [] }, attributes: {},
+    eventId: randomUUID(), occurredAt: new Date(),
+  }], fields.requestedBy ?? { id: 'token:test-sender', subject: 'sender-user' }));
+  t.context.jobSignal.emit('queued');
+  return id!;
+}
+
+/** The runs of the response to one detection, once each has stopped moving (see `settledRuns`). */
+export function settledResponse(t: TestApp, responder: { worker: Worker }, detectionId: string, until: ActionRunState[] = []): Promise<ActionRun[]> {
+  return waitFor(`the response to detection ${detectionId} to settle`, async () => {
+    const response = await t.context.db.selectFrom('responses').select('id').where('detectionId', '=', detectionId).executeTakeFirst();
+    if (!response) return undefined;
+    const runs = (await t.context.db.selectFrom('actionRuns').selectAll().where('responseId', '=', response.id).orderBy('seq').execute()) as unknown as ActionRun[];
+    const stopped = runs.every((r) => isTerminal(r.state) || until.includes(r.state) || (r.state === 'planned' && runs.some((w) => w.seq < r.seq && until.includes(w.state))));
+    return stopped ? runs : undefined;
+  }, [t.context.executor.events, responder.worker.events]);
 }

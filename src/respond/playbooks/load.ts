@@ -112,7 +112,7 @@ function checkStep(step: StepInput, path: string): Issue[] {
   if (step.target && !action.targets.includes(step.target)) {
     at('target', `${step.action} cannot act on "${step.target}"; it acts on: ${action.targets.join(', ')}`);
   }
-  for (const issue of paramValidators[step.action]!.issues(step.params ?? {})) {
+  for (const issue of paramValidators[step.action]!.issues(withDefaults(step))) {
     at(`params${issue.path === '/' ? '' : issue.path}`, `${step.action} params ${issue.path === '/' ? '' : `${issue.path.slice(1)} `}${issue.message}`);
   }
   const limit = PARAM_LIMITS[step.action];
@@ -132,6 +132,11 @@ function checkStep(step: StepInput, path: string): Issue[] {
   return issues;
 }
 
+/** The step's parameters with the action's defaults filled in (a parameter left out takes its default). */
+function withDefaults(step: StepInput): Record<string, unknown> {
+  return Value.Default(ACTION_CATALOGUE[step.action].params, structuredClone(step.params ?? {})) as Record<string, unknown>;
+}
+
 function compileStep(step: StepInput, tier: string): Step {
   const action = ACTION_CATALOGUE[step.action];
   const approval = step.approval === undefined || step.approval === 'auto' ? 'auto' as const : {
@@ -146,7 +151,7 @@ function compileStep(step: StepInput, tier: string): Step {
     action: step.action,
     description: step.description,
     target: step.target ?? action.targets[0]!,
-    params: Value.Default(action.params, structuredClone(step.params ?? {})) as Record<string, unknown>,
+    params: withDefaults(step),
     owner: step.owner,
     approval,
     guards: step.guards ?? [],
