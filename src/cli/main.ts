@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import { VERSION } from '../runtime/version.js';
+import { actionsCommand } from './commands/actions.js';
 import { auditCommand } from './commands/audit.js';
 import { brokerCommand } from './commands/broker.js';
 import { discoverCommand } from './commands/discover.js';
 import { ingestCommand } from './commands/ingest.js';
 import { inventoryCommand } from './commands/inventory.js';
+import { playbooksCommand } from './commands/playbooks.js';
 import { policiesCommand } from './commands/policies.js';
 import { serveCommand } from './commands/serve.js';
 import { tokensCommand } from './commands/tokens.js';
@@ -22,6 +24,8 @@ auditCommand(program);
 tokensCommand(program);
 brokerCommand(program);
 policiesCommand(program);
+playbooksCommand(program);
+actionsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

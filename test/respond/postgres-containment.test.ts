@@ -84,8 +84,41 @@ for (const kind of STORE_KINDS) {
       for (const role of Object.values(roles)) await adminQuery(`drop role if exists ${role}`);
     });
 
-    test('a leaked password is rotated, its sessions ended, the account disabled, each verified on the server', async () => {
+    test('a dry run shows the exact plan, read from the server, and changes nothing', async () => {
       sessions.push(await openSession(database, roles.plain, secrets.plain), await openSession(database, roles.plain, secrets.plain));
+      const pids = (await adminQuery('select pid from pg_stat_activity where usename = $1 order by pid', [roles.plain])).rows.map((r) => r.pid as number);
+      // Loading the playbook directory records its versions once; the dry run itself records nothing.
+      await t.context.playbooks.ready();
+      const auditBefore = (await t.app.inject({ method: 'GET', url: '/v1/audit/verify', headers: t.auth('viewer') })).json().checked;
+      const dry = await t.app.inject({
+        method: 'POST', url: '/v1/playbooks/dry-run', headers: t.auth('responder'),
+        payload: { type: 'secret_exposure', severity: 'high', confidence: 'confirmed', identityId: 'svc-checkout', credentialId: 'svc-checkout/password' },
+      });
+      assert.equal(dry.statusCode, 200, dry.body);
+      assert.equal(dry.json().playbook.id, 'secret-exposure-confirmed');
+      const steps = dry.json().runs as { stepId: string; performer: string; disposition: string; approval: { reasons: string[] } | null; diff: { changes: { op: string; object: string }[] } }[];
+      assert.deepEqual(steps.map((r) => [r.stepId, r.performer, r.disposition]), [
+        ['rotate', 'connector:pg-e2e', 'run'], ['revoke-sessions', 'connector:pg-e2e', 'run'], ['disable', 'connector:pg-e2e', 'run'],
+        ['evidence', 'evidence', 'run'], ['tell-owner', 'notify', 'run'],
+      ]);
+      assert.deepEqual(steps[0]!.diff.changes.map((c) => [c.op, c.object]), [['alter_password', `role ${roles.facing}`]]);
+      assert.deepEqual(steps[2]!.diff.changes.map((c) => [c.op, c.object]), [['set_nologin', `role ${roles.facing}`]]);
+      assert.match(steps[2]!.approval!.reasons.join(), /guard customer_facing: svc-checkout is tagged customer-facing/);
+      assert.equal(steps[0]!.approval, null);
+      const ledger = await t.app.inject({
+        method: 'POST', url: '/v1/playbooks/dry-run', headers: t.auth('responder'),
+        payload: { type: 'secret_exposure', severity: 'high', confidence: 'confirmed', identityId: 'svc-ledger', credentialId: 'svc-ledger/password' },
+      });
+      const revoke = (ledger.json().runs as { stepId: string; diff: { changes: { op: string; object: string }[] } }[]).find((r) => r.stepId === 'revoke-sessions')!;
+      assert.deepEqual(revoke.diff.changes.map((c) => [c.op, c.object]), pids.map((pid) => ['terminate_session', `session pid ${pid}`]));
+      // Nothing changed: the old password works, the sessions live, nothing was recorded.
+      assert.equal(await login(database, roles.plain, secrets.plain), 'ok');
+      assert.equal(await sessionsOf(roles.plain), 2);
+      assert.equal((await t.app.inject({ method: 'GET', url: '/v1/audit/verify', headers: t.auth('viewer') })).json().checked, auditBefore);
+      assert.equal((await t.context.db.selectFrom('actionRuns').select('id').execute()).length, 0);
+    });
+
+    test('a leaked password is rotated, its sessions ended, the account disabled, each verified on the server', async () => {
       assert.equal(await sessionsOf(roles.plain), 2);
       const sent = await t.app.inject({ method: 'POST', url: '/v1/events?format=gitleaks', headers: t.auth('responder'), payload: leakedInGitleaks(secrets.plain) });
       assert.equal(sent.statusCode, 200, sent.body);
