@@ -5,6 +5,7 @@
 const BENCHES: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   'blast-radius': () => import('./blast-radius.js'),
   broker: () => import('./broker.js'),
+  containment: () => import('./containment.js'),
   ingest: () => import('./ingest.js'),
   pdp: () => import('./pdp.js'),
 };

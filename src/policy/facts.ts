@@ -12,14 +12,11 @@ import { IDENTITY_ENTITY_TYPES, TEAM_TYPE } from './vocabulary.js';
 /** An identity's risk as the guard and policies see it. */
 export interface PrincipalRisk {
   status: IdentityStatus | 'unknown';
-  /**
-   * Open incidents naming the identity. Incidents do not exist yet: a source supplies this once
-   * they do; until then it is absent (never a made-up zero).
-   */
+  /** Open (not closed) incidents naming the identity; absent only where a source cannot tell. */
   openIncidents?: number;
 }
 
-/** Where risk comes from. The inventory gives the status; the incident workspace will add incidents. */
+/** Where risk comes from: the inventory gives the status, the incident workspace the open incidents. */
 export interface RiskSource {
   /** `known`: the identities as this request already read them, so a source need not read them again. */
   riskOf(identityIds: readonly string[], known?: ReadonlyMap<string, IdentityFacts>): Promise<Map<string, PrincipalRisk>>;
@@ -77,11 +74,14 @@ export function inventoryFacts(db: Executor): RiskSource & IdentityDirectory {
   return {
     async riskOf(ids, known) {
       const missing = ids.filter((id) => !known?.has(id));
-      const rows = missing.length ? await db.selectFrom('identities').select(['id', 'status']).where('id', 'in', missing).execute() : [];
-      const risk = new Map(rows.map((row) => [row.id, { status: row.status as IdentityStatus }]));
+      const [rows, incidents] = await Promise.all([
+        missing.length ? db.selectFrom('identities').select(['id', 'status']).where('id', 'in', missing).execute() : [],
+        ids.length ? openIncidentCounts(db, ids) : new Map<string, number>(),
+      ]);
+      const risk = new Map<string, PrincipalRisk>(rows.map((row) => [row.id, { status: row.status as IdentityStatus, openIncidents: incidents.get(row.id) ?? 0 }]));
       for (const id of ids) {
         const identity = known?.get(id);
-        if (identity) risk.set(id, { status: identity.status });
+        if (identity) risk.set(id, { status: identity.status, openIncidents: incidents.get(id) ?? 0 });
       }
       return risk;
     },
@@ -96,4 +96,13 @@ export function inventoryFacts(db: Executor): RiskSource & IdentityDirectory {
       return new Map(rows.map((row) => [row.id, { ...row, kind: row.kind as IdentityKind, status: row.status as IdentityStatus, tags: row.tags ?? [], teams: row.teams ?? [] }]));
     },
   };
+}
+
+/** How many open incidents name each of the identities. */
+async function openIncidentCounts(db: Executor, ids: readonly string[]): Promise<Map<string, number>> {
+  const rows = await sql<{ id: string; n: number }>`
+    select named.identity_id as id, count(*)::int as n from incidents i, unnest(i.identity_ids) as named(identity_id)
+     where i.status <> 'closed' and i.identity_ids && ${[...ids]}::text[] and named.identity_id = any(${[...ids]}::text[])
+     group by named.identity_id`.execute(db);
+  return new Map(rows.rows.map((r) => [r.id, Number(r.n)]));
 }

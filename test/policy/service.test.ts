@@ -174,6 +174,18 @@ for (const kind of STORE_KINDS) {
       await pdp.loadFiles(ADMIN);
     });
 
+    test('policies see how many open incidents name the principal', async () => {
+      const { pdp } = service();
+      await pdp.load(set('@id("no-open-incident") permit (principal, action == Cordon::Action::"token.exchange", resource)\nwhen { context.risk has openIncidents && context.risk.openIncidents == 0 };'), ADMIN);
+      const request = tokenFor('Cordon::AiAgent', 'agent-ledger-reader');
+      assert.deepEqual((await pdp.authorize(request)).reasons, ['no-open-incident']);
+      await store.db.insertInto('incidents').values({ id: 'inc-policy', title: 'drill', status: 'triage', severity: 'high', identityIds: ['agent-ledger-reader'], openedBy: 'test' }).execute();
+      assert.equal((await pdp.authorize(request)).decision, 'deny', 'an open incident names it');
+      await store.db.updateTable('incidents').set({ status: 'closed' }).where('id', '=', 'inc-policy').execute();
+      assert.deepEqual((await pdp.authorize(request)).reasons, ['no-open-incident'], 'a closed incident does not count');
+      await pdp.loadFiles(ADMIN);
+    });
+
     test('a caller cannot set the facts Cordon adds, nor claim another kind for an identity', async () => {
       const { pdp } = service();
       await assert.rejects(pdp.authorize({ ...refundsLookup, context: { risk: { status: 'active', contained: false } } }), (error: InvalidInputError) => {
