@@ -20,6 +20,8 @@ import { oauthRoutes } from './routes/oauth.js';
 import { openapiRoutes } from './routes/openapi.js';
 import { taskRoutes } from './routes/tasks.js';
 import { policyRoutes } from './routes/policy.js';
+import { sessionRoutes } from './routes/session.js';
+import { streamRoutes } from './routes/stream.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { wellKnownRoutes } from './routes/wellknown.js';
 import { validatorCompiler } from './validation.js';
@@ -80,5 +82,7 @@ export async function buildApi(context: ApiContext): Promise<Api> {
   await app.register(detectionRoutes);
   await app.register(deadLetterRoutes);
   await app.register(policyRoutes);
+  await app.register(sessionRoutes);
+  await app.register(streamRoutes);
   return app;
 }
