@@ -10,6 +10,7 @@ import { registerProblemHandlers } from './problem.js';
 import { auditRoutes } from './routes/audit.js';
 import { brokerRoutes } from './routes/broker.js';
 import { connectorRoutes } from './routes/connectors.js';
+import { consoleRoutes } from './routes/console.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { detectionRoutes } from './routes/detections.js';
 import { eventRoutes } from './routes/events.js';
@@ -84,5 +85,6 @@ export async function buildApi(context: ApiContext): Promise<Api> {
   await app.register(policyRoutes);
   await app.register(sessionRoutes);
   await app.register(streamRoutes);
+  await app.register(consoleRoutes);
   return app;
 }
