@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { lazy, Suspense, useMemo } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { lazy, Suspense, useMemo, useState } from 'react';
+import { Link } from 'react-router';
 import { api, keys } from '../api/endpoints';
 import type { BlastRadius } from '../api/types';
 import { Badge } from './badge';
@@ -17,7 +17,11 @@ const nodeKey = (ref: { type: string; id: string }) => `${ref.type}:${ref.id}`;
  * identities can access (the walk lists those apart), linked from each identity they are reached through.
  */
 function toGraph(radius: BlastRadius): { nodes: GraphNode[]; links: GraphLink[] } {
-  const nodes: GraphNode[] = radius.nodes.map((n) => ({ key: nodeKey(n), label: n.label, type: n.type, depth: n.depth }));
+  const nodes: GraphNode[] = radius.nodes.map((n) => ({
+    key: nodeKey(n), label: n.label, type: n.type, depth: n.depth,
+    detail: n.depth === 0 ? 'the start' : `reached by ${n.via.replace(/_/g, ' ')} from ${n.from ? nodeKey(n.from) : '?'}, ${n.depth} step${n.depth === 1 ? '' : 's'} away`,
+    ...(n.type === 'identity' ? { href: `/identities/${encodeURIComponent(n.id)}` } : {}),
+  }));
   const depthOf = new Map(nodes.map((n) => [n.key, n.depth]));
   const links: GraphLink[] = radius.nodes
     .filter((n) => n.from && depthOf.has(nodeKey(n.from)))
@@ -26,10 +30,13 @@ function toGraph(radius: BlastRadius): { nodes: GraphNode[]; links: GraphLink[] 
     const key = nodeKey({ type: 'resource', id: resource.id });
     if (depthOf.has(key)) continue;
     const through = resource.through.map((id) => nodeKey({ type: 'identity', id })).filter((from) => depthOf.has(from));
-    nodes.push({ key, label: resource.name, type: 'resource', depth: 1 + Math.min(...through.map((from) => depthOf.get(from)!)) });
-    depthOf.set(key, nodes.at(-1)!.depth);
+    const depth = through.length ? 1 + Math.min(...through.map((from) => depthOf.get(from)!)) : 1;
+    nodes.push({ key, label: resource.name, type: 'resource', depth, detail: `${resource.criticality} resource: ${resource.permissions.join(', ')} through ${resource.through.join(', ')}` });
+    depthOf.set(key, depth);
     for (const from of through) links.push({ from, to: key, label: 'accesses' });
   }
+  // Same-type nodes side by side on their ring or row, so the drawing groups them.
+  nodes.sort((a, b) => a.depth - b.depth || a.type.localeCompare(b.type) || a.label.localeCompare(b.label));
   return { nodes, links };
 }
 
@@ -44,8 +51,8 @@ export function BlastRadiusView({ identityId }: { identityId: string }) {
 }
 
 function BlastRadiusBody({ radius }: { radius: BlastRadius }) {
-  const navigate = useNavigate();
   const { nodes, links } = useMemo(() => toGraph(radius), [radius]);
+  const [focus, setFocus] = useState<{ key: string } | null>(null);
   const impact = radius.revocationImpact;
   const label = `Blast radius graph of ${radius.start.id}: ${nodes.length} nodes and ${links.length} edges, up to depth ${radius.depth}${radius.truncated ? ', truncated' : ''}`;
   return (
@@ -58,9 +65,7 @@ function BlastRadiusBody({ radius }: { radius: BlastRadius }) {
         {radius.truncated ? <span className="warn"> The walk stopped at its node limit: the radius is larger.</span> : null}
       </p>
       <Suspense fallback={<p className="loading" role="status">Loading the graph view…</p>}>
-        <Graph nodes={nodes} links={links} label={label} onOpen={(key) => {
-          if (key.startsWith('identity:')) void navigate(`/identities/${encodeURIComponent(key.slice('identity:'.length))}`);
-        }} />
+        <Graph nodes={nodes} links={links} label={label} focus={focus} />
       </Suspense>
       {impact.consumers.length ? (
         <table>
@@ -91,12 +96,13 @@ function BlastRadiusBody({ radius }: { radius: BlastRadius }) {
         <summary>All {nodes.length} nodes as a table</summary>
         <table>
           <caption className="visually-hidden">Nodes of the blast radius</caption>
-          <thead><tr><th scope="col">Node</th><th scope="col">Type</th><th scope="col">Depth</th><th scope="col">Reached by</th><th scope="col">From</th></tr></thead>
+          <thead><tr><th scope="col">Node</th><th scope="col">Type</th><th scope="col">Depth</th><th scope="col">Reached by</th><th scope="col">From</th><th scope="col"><span className="visually-hidden">In the graph</span></th></tr></thead>
           <tbody>
             {radius.nodes.map((n) => (
               <tr key={nodeKey(n)}>
                 <td>{n.type === 'identity' ? <Link to={`/identities/${encodeURIComponent(n.id)}`}>{n.label}</Link> : n.label}</td>
                 <td>{n.type}</td><td>{n.depth}</td><td>{n.via.replace(/_/g, ' ')}</td><td>{n.from ? nodeKey(n.from) : '—'}</td>
+                <td><button type="button" className="secondary small" onClick={() => setFocus({ key: nodeKey(n) })} aria-label={`Show ${n.label} in the graph`}>Show</button></td>
               </tr>
             ))}
           </tbody>

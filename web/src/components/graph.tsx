@@ -1,12 +1,18 @@
 import cytoscape, { type Core, type ElementDefinition, type StylesheetJson } from 'cytoscape';
-import { useEffect, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { Link } from 'react-router';
 import type { NodeType } from '../../../src/domain/graph.js';
+import { radialTree } from './radial-tree';
 
 export interface GraphNode {
   key: string;
   label: string;
   type: NodeType;
   depth: number;
+  /** Shown when the node is picked: how it was reached. */
+  detail: string;
+  /** The console page of the node, when it has one. */
+  href?: string;
 }
 
 export interface GraphLink {
@@ -71,61 +77,93 @@ function fitReadably(cy: Core): void {
 
 /**
  * A node-link drawing on a canvas, laid out by distance from the start, so a few hundred nodes
- * stay readable; labels hide when zoomed out. The canvas is not keyboard-readable,
+ * stay readable: branches keep to their sector, labels show once zoomed in far enough to read,
+ * and a picked node is described below the drawing. The canvas is not keyboard-readable,
  * so callers list the same nodes in a table beside it.
  */
-export default function Graph({ nodes, links, label, onOpen }: { nodes: GraphNode[]; links: GraphLink[]; label: string; onOpen?(key: string): void }) {
+export default function Graph({ nodes, links, label, focus }: {
+  nodes: GraphNode[];
+  links: GraphLink[];
+  label: string;
+  /** A node to show: picked, centred and zoomed to a readable size (a new object each time it is asked). */
+  focus?: { key: string } | null;
+}) {
   const container = useRef<HTMLDivElement>(null);
+  const figure = useRef<HTMLElement>(null);
   const core = useRef<Core | null>(null);
-  const open = useRef(onOpen);
-  open.current = onOpen;
+  const [picked, setPicked] = useState<GraphNode | null>(null);
+  const byKey = useMemo(() => new Map(nodes.map((n) => [n.key, n])), [nodes]);
 
   useEffect(() => {
     if (!container.current) return;
     claimCytoscapeStylesheet();
+    const large = nodes.length > 40;
     const elements: ElementDefinition[] = [
       ...nodes.map((n) => ({ data: { id: n.key, label: n.label, start: n.depth === 0, color: NODE_STYLE[n.type].color, shape: NODE_STYLE[n.type].shape } })),
       ...links.map((l, i) => ({ data: { id: `e${i}`, source: l.from, target: l.to, label: l.label } })),
     ];
-    const large = nodes.length > 150;
     const cy = cytoscape({
       container: container.current,
       elements,
       style: STYLESHEET,
-      // Rows by distance from the start; past a few dozen nodes, rings around it, which stay readable at hundreds.
-      layout: { name: 'breadthfirst', roots: nodes.filter((n) => n.depth === 0).map((n) => n.key), directed: true, circle: nodes.length > 40, spacingFactor: large ? 0.9 : 1.2, avoidOverlap: true, animate: false },
+      layout: large
+        // Hundreds of nodes: a radial tree, each branch in its own sector, no node on another.
+        ? { name: 'preset', positions: Object.fromEntries(radialTree(nodes, links)), animate: false }
+        // A few dozen: rows by distance from the start read as a tree.
+        : { name: 'breadthfirst', roots: nodes.filter((n) => n.depth === 0).map((n) => n.key), directed: true, spacingFactor: 1.2, avoidOverlap: true, animate: false },
       minZoom: 0.05,
       maxZoom: 4,
       boxSelectionEnabled: false,
       textureOnViewport: large,
       hideEdgesOnViewport: large,
     });
-    cy.on('tap', 'node', (event) => open.current?.(String(event.target.id())));
+    cy.on('tap', 'node', (event) => setPicked(byKey.get(String(event.target.id())) ?? null));
+    cy.on('tap', (event) => {
+      if (event.target === cy) setPicked(null);
+    });
     fitReadably(cy);
     core.current = cy;
     return () => {
       core.current = null;
+      setPicked(null);
       cy.destroy();
     };
-  }, [nodes, links]);
+  }, [nodes, links, byKey]);
+
+  useEffect(() => {
+    const cy = core.current;
+    const node = focus ? cy?.getElementById(focus.key) : undefined;
+    if (!cy || !node || node.empty()) return;
+    cy.elements().unselect();
+    node.select();
+    cy.zoom(Math.max(cy.zoom(), 1.2));
+    cy.center(node);
+    setPicked(byKey.get(node.id()) ?? null);
+    figure.current?.scrollIntoView({ block: 'center' });
+  }, [focus, byKey]);
 
   const zoom = (factor: number) => {
     const cy = core.current;
     if (cy) cy.zoom({ level: cy.zoom() * factor, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
   };
   return (
-    <figure className="graph-figure">
+    <figure className="graph-figure" ref={figure}>
       <div className="graph-toolbar" role="toolbar" aria-label="Graph view">
         <button type="button" className="secondary" onClick={() => zoom(1.25)}>Zoom in</button>
         <button type="button" className="secondary" onClick={() => zoom(0.8)}>Zoom out</button>
         <button type="button" className="secondary" onClick={() => core.current && fitReadably(core.current)}>Fit</button>
       </div>
       <div ref={container} className="graph" role="img" aria-label={label} data-nodes={nodes.length} data-edges={links.length} />
+      <p className="graph-picked" aria-live="polite">
+        {picked
+          ? <><strong>{picked.label}</strong> ({picked.type}): {picked.detail}{picked.href ? <> · <Link to={picked.href}>Open</Link></> : null}</>
+          : <span className="muted">Click a node to see what it is and how it was reached; scroll or use the buttons to zoom, drag to pan.</span>}
+      </p>
       <figcaption className="graph-legend">
         {Object.entries(NODE_STYLE).map(([type, style]) => (
           <span key={type}><span className={`legend-mark legend-${type}`} aria-hidden="true" /> {type} ({style.shape})</span>
         ))}
-        <span>The start has a red ring. Click an identity to open it.</span>
+        <span>The start has a red ring.</span>
       </figcaption>
     </figure>
   );

@@ -1,8 +1,11 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 
+/** The first page after a load keeps the browser's focus (so the skip link comes first); later pages move it. */
+let navigated = false;
+
 /**
- * A page's heading and title. The heading takes focus when the page opens, so keyboard and screen
- * reader users start at the new content instead of the link they followed.
+ * A page's heading and title. When a link opens the page, its heading takes focus, so keyboard
+ * and screen reader users start at the new content instead of the link they followed.
  */
 export function Page({ title, subtitle, actions, children }: { title: string; subtitle?: ReactNode; actions?: ReactNode; children: ReactNode }) {
   const heading = useRef<HTMLHeadingElement>(null);
@@ -10,7 +13,8 @@ export function Page({ title, subtitle, actions, children }: { title: string; su
     document.title = `${title} · Cordon`;
   }, [title]);
   useEffect(() => {
-    heading.current?.focus({ preventScroll: true });
+    if (navigated) heading.current?.focus({ preventScroll: true });
+    navigated = true;
   }, []);
   return (
     <>

@@ -1,4 +1,4 @@
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api, keys } from '../api/endpoints';
 import type { AuthorizeRequest } from '../api/types';
@@ -41,7 +41,12 @@ const REQUEST_FIELDS: [keyof RequestForm, string][] = [
 
 function TestRequest() {
   const [form, setForm] = useState(EXAMPLE);
-  const decide = useMutation({ mutationFn: (value: RequestForm) => api.authorize(toRequest(value)) });
+  const queryClient = useQueryClient();
+  const decide = useMutation({
+    mutationFn: (value: RequestForm) => api.authorize(toRequest(value)),
+    // Decisions are logged, not audited: the stream does not announce them.
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['policies', 'decisions'] }),
+  });
   function submit(event: FormEvent) {
     event.preventDefault();
     decide.mutate(form);
