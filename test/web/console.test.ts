@@ -371,7 +371,7 @@ describe('the console in Chromium', { skip: await skipUnlessChromium(), timeout:
         await contract(page);
         await page.goto('/incidents/inc-1');
         await heading(page, 'Leaked payments database password');
-        const step = page.getByRole('article', { name: /disable identity/ });
+        const step = page.getByRole('article', { name: /^Disable identity → postgres role cordon_demo_payments_api/ });
         await step.getByRole('list', { name: 'Planned changes' }).getByText(change.detail).waitFor();
         assert.match(await step.innerText(), new RegExp(`your role \\(${role}\\) cannot approve`));
         assert.equal(await page.getByRole('button', { name: /Approve|Deny/ }).count(), 0);
@@ -382,7 +382,7 @@ describe('the console in Chromium', { skip: await skipUnlessChromium(), timeout:
       const page = await signedIn('approver');
       const { sent } = await contract(page);
       await page.goto('/incidents/inc-1');
-      const step = page.getByRole('article', { name: /disable identity/ });
+      const step = page.getByRole('article', { name: /^Disable identity → postgres role cordon_demo_payments_api/ });
       await step.getByText('awaiting approval').waitFor();
       await step.getByRole('button', { name: 'Approve…' }).click();
       const form = step.getByRole('form', { name: 'Approve this plan' });
@@ -400,7 +400,7 @@ describe('the console in Chromium', { skip: await skipUnlessChromium(), timeout:
       const page = await signedIn('approver');
       const { sent } = await contract(page);
       await page.goto('/incidents/inc-1');
-      const step = page.getByRole('article', { name: /disable identity/ });
+      const step = page.getByRole('article', { name: /^Disable identity → postgres role cordon_demo_payments_api/ });
       await step.getByRole('button', { name: 'Deny…' }).click();
       const form = step.getByRole('form', { name: 'Deny this step' });
       await form.getByRole('button', { name: 'Deny this step' }).click();

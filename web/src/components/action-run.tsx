@@ -7,6 +7,12 @@ import { Badge } from './badge';
 import { ProblemView } from './problem';
 import { Time } from './time';
 
+/** `disable_identity` → "Disable identity". */
+function sentence(name: string): string {
+  const words = name.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 /** The exact changes a step will make, line by line, as the connector planned them. */
 export function PlanDiff({ run }: { run: Pick<ActionRun, 'plan' | 'planDigest'> }) {
   return (
@@ -33,7 +39,7 @@ export function ActionRunCard({ run }: { run: ActionRun }) {
   return (
     <article className="action-run" aria-labelledby={headingId} data-state={run.state}>
       <header className="action-run-header">
-        <h3 id={headingId}>{run.action.replace(/_/g, ' ')} <span className="muted">→ {run.targetLabel}</span></h3>
+        <h3 id={headingId}>{sentence(run.action)} <span className="muted">→ {run.targetLabel}</span></h3>
         <Badge kind="state" value={run.state} />
       </header>
       <p className="muted">

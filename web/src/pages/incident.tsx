@@ -81,6 +81,7 @@ function IncidentBody({ incident }: { incident: IncidentDetail }) {
       </Section>
       <div className="grid-2">
         <Section title="Timeline">
+          {incident.timeline.length ? null : <p>Nothing has happened yet.</p>}
           <ol className="timeline">
             {incident.timeline.map((entry, i) => (
               <li key={i}><Time at={entry.at} /> <Badge value={entry.kind} /> {entry.summary} <span className="muted">({entry.actor})</span></li>
@@ -88,6 +89,7 @@ function IncidentBody({ incident }: { incident: IncidentDetail }) {
           </ol>
         </Section>
         <Section title="Detections">
+          {incident.detections.length ? null : <p>No detection is linked to this incident.</p>}
           <ul className="plain-list">
             {incident.detections.map((d) => (
               <li key={d.id}><Link to={`/detections/${encodeURIComponent(d.id)}`}>{d.title}</Link> <Badge kind="severity" value={d.severity} /> <Badge value={d.confidence} /></li>
