@@ -11,6 +11,7 @@ import { actionRoutes } from './routes/actions.js';
 import { auditRoutes } from './routes/audit.js';
 import { brokerRoutes } from './routes/broker.js';
 import { connectorRoutes } from './routes/connectors.js';
+import { consoleRoutes } from './routes/console.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { detectionRoutes } from './routes/detections.js';
 import { eventRoutes } from './routes/events.js';
@@ -23,6 +24,8 @@ import { openapiRoutes } from './routes/openapi.js';
 import { taskRoutes } from './routes/tasks.js';
 import { playbookRoutes } from './routes/playbooks.js';
 import { policyRoutes } from './routes/policy.js';
+import { sessionRoutes } from './routes/session.js';
+import { streamRoutes } from './routes/stream.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { wellKnownRoutes } from './routes/wellknown.js';
 import { validatorCompiler } from './validation.js';
@@ -86,5 +89,9 @@ export async function buildApi(context: ApiContext): Promise<Api> {
   await app.register(actionRoutes);
   await app.register(playbookRoutes);
   await app.register(incidentRoutes);
+  await app.register(sessionRoutes);
+  await app.register(streamRoutes);
+  // Last: its catch-all serves the console for every path the API does not answer.
+  await app.register(consoleRoutes);
   return app;
 }

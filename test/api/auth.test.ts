@@ -6,7 +6,8 @@ import { API_ROLES } from '../../src/domain/roles.js';
 import { openTestStore, type TestStore } from '../helpers/store.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
-const PUBLIC_ROUTES = ['GET /healthz', 'GET /.well-known/jwks.json', 'GET /.well-known/openid-configuration'];
+/** Health, JWKS, discovery, and the console's static files (`GET /*`: its data comes from the authenticated API). */
+const PUBLIC_ROUTES = ['GET /healthz', 'GET /.well-known/jwks.json', 'GET /.well-known/openid-configuration', 'GET /*'];
 /** The OAuth endpoints answer client-authentication failures in RFC 6749 §5.2 form instead of problem+json. */
 const isOAuth = (url: string) => url.startsWith('/oauth2/');
 
@@ -23,7 +24,7 @@ describe('API authentication and roles', () => {
 
   const concrete = (url: string) => url.replace(/:(\w+)/g, 'x');
 
-  test('only health, JWKS and discovery routes are public', () => {
+  test('only health, JWKS, discovery and the console\'s static files are public', () => {
     const open = t.app.guardedRoutes.filter((r) => r.public).map((r) => `${r.method} ${r.url}`);
     assert.deepEqual(open.sort(), PUBLIC_ROUTES.sort());
   });
