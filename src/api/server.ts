@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identities.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { inventoryRoutes } from './routes/inventory.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { openapiRoutes } from './routes/openapi.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -89,6 +90,7 @@ export async function buildApi(context: ApiContext): Promise<Api> {
   await app.register(actionRoutes);
   await app.register(playbookRoutes);
   await app.register(incidentRoutes);
+  await app.register(metricsRoutes);
   await app.register(sessionRoutes);
   await app.register(streamRoutes);
   // Last: its catch-all serves the console for every path the API does not answer.

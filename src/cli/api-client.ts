@@ -28,7 +28,7 @@ export async function apiTarget(options: { url?: string; token?: string }): Prom
 }
 
 /** One API call; a problem+json answer becomes an error carrying its code and fields. */
-export async function callApi<T>(target: ApiTarget, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+async function send(target: ApiTarget, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<string> {
   let response: Response;
   try {
     response = await fetch(`${target.url}${path}`, {
@@ -40,12 +40,22 @@ export async function callApi<T>(target: ApiTarget, method: string, path: string
     throw new CordonError('ERR_CLI_UNREACHABLE', `Cordon at ${target.url} could not be reached: ${(error as Error).message} (start it with npm start, or pass --url)`);
   }
   const text = await response.text();
-  const parsed = text ? JSON.parse(text) as Record<string, unknown> : {};
   if (!response.ok) {
-    const issues = (parsed.errors as Issue[] | undefined) ?? [];
-    const code = String(parsed.code ?? `ERR_HTTP_${response.status}`);
-    const message = `${response.status} ${String(parsed.detail ?? response.statusText)}`;
+    const problem = (text.startsWith('{') ? JSON.parse(text) : {}) as Record<string, unknown>;
+    const issues = (problem.errors as Issue[] | undefined) ?? [];
+    const code = String(problem.code ?? `ERR_HTTP_${response.status}`);
+    const message = `${response.status} ${String(problem.detail ?? response.statusText)}`;
     throw issues.length ? new InvalidInputError(code, message, issues) : new CordonError(code, message);
   }
-  return parsed as T;
+  return text;
+}
+
+export async function callApi<T>(target: ApiTarget, method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+  const text = await send(target, method, path, body, contentType);
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+/** A GET whose answer is text (a report, an export). */
+export function callApiText(target: ApiTarget, path: string): Promise<string> {
+  return send(target, 'GET', path);
 }

@@ -4,6 +4,7 @@ import { actionsCommand } from './commands/actions.js';
 import { auditCommand } from './commands/audit.js';
 import { brokerCommand } from './commands/broker.js';
 import { discoverCommand } from './commands/discover.js';
+import { incidentsCommand } from './commands/incidents.js';
 import { ingestCommand } from './commands/ingest.js';
 import { inventoryCommand } from './commands/inventory.js';
 import { playbooksCommand } from './commands/playbooks.js';
@@ -26,6 +27,7 @@ brokerCommand(program);
 policiesCommand(program);
 playbooksCommand(program);
 actionsCommand(program);
+incidentsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

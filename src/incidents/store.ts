@@ -75,7 +75,7 @@ export async function openOrJoinIncident(tx: Tx, detection: DetectionForIncident
   }
   const id = randomUUID();
   await tx.insertInto('incidents').values({
-    id, title: detection.title, status: 'new', severity: SEVERITIES.includes(detection.severity as Severity) ? detection.severity : 'medium',
+    id, title: detection.title, type: detection.type, status: 'new', severity: SEVERITIES.includes(detection.severity as Severity) ? detection.severity : 'medium',
     identityIds: detection.identityId ? [detection.identityId] : [], teams: [...new Set(teams)].sort(), openedBy: actor.id,
     firstSeenAt: detection.occurredAt, detectedAt: detection.detectedAt,
   }).execute();

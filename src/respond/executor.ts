@@ -6,6 +6,7 @@ import type { Verification } from '../connectors/contract.js';
 import { check, verification as proof } from '../connectors/proof.js';
 import { CordonError, InvalidInputError, NotFoundError, UnavailableError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
+import { appendEvidence } from '../incidents/evidence.js';
 import { escalateIncident, recordIncidentChange } from '../incidents/store.js';
 import type { Fingerprinter } from '../secrets/fingerprint.js';
 import type { Sealer } from '../secrets/sealed.js';
@@ -231,6 +232,13 @@ export function actionExecutor(deps: ExecutorDeps) {
     await commit(async (tx) => {
       const done = await transition(tx, run, 'succeeded', { output }, actor, `${run.action} on ${run.targetLabel} applied`);
       const now = new Date();
+      // What was planned, done and proven, kept in the incident's evidence chain.
+      await appendEvidence(tx, {
+        id: `action:${run.id}`, incidentId: run.incidentId, kind: 'action', ref: `action:${run.id}`,
+        title: `${run.action} on ${run.targetLabel}: ${verification.verified ? 'verified' : 'not verified'}`,
+        content: { runId: run.id, action: run.action, performer: run.performer, target: run.targetLabel, params: run.params, plan: run.plan, planDigest: run.planDigest, output, verification, attempts: run.attempts },
+        collectedBy: actor.id,
+      });
       if (verification.verified) {
         const verified = await transition(tx, done, 'verified', { verification, verifiedAt: now, finishedAt: now, releaseLease: true }, actor,
           `${run.action} on ${run.targetLabel} verified: ${verification.checks.map((c) => c.detail).join('; ')}`);

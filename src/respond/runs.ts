@@ -193,3 +193,13 @@ export async function openRuns(tx: Executor, responseId: string): Promise<Action
   return (await tx.selectFrom('actionRuns').selectAll().where('responseId', '=', responseId).orderBy('seq').execute())
     .map(toRun).filter((r) => !isTerminal(r.state));
 }
+
+/** Cancels the incident's runs that have not started, in the caller's transaction (an incident closed by force). */
+export async function cancelPendingRuns(tx: Tx, incidentId: string, actor: Actor, reason: string): Promise<number> {
+  const pending = await tx.selectFrom('actionRuns').selectAll().where('incidentId', '=', incidentId)
+    .where('state', 'in', ['planned', 'approved', 'awaiting_approval']).orderBy('seq').forUpdate().execute();
+  for (const run of pending.map(toRun)) {
+    await transition(tx, run, 'cancelled', { error: reason, errorCode: 'ERR_INCIDENT_CLOSED', finishedAt: new Date(), releaseLease: true }, actor, `Cancelled ${run.action} on ${run.targetLabel}: ${reason}`);
+  }
+  return pending.length;
+}

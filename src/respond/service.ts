@@ -27,7 +27,7 @@ export interface DryRun extends Omit<ResponsePlan, 'runs'> {
 }
 
 export type RespondOutcome =
-  | { status: 'started'; responseId: string; incidentId: string; playbook: string; runs: number }
+  | { status: 'started'; responseId: string; incidentId: string; playbook: string; runs: number; created: boolean }
   | { status: 'exists'; responseId: string; incidentId: string }
   | { status: 'no_playbook'; detectionId: string; incidentId: string }
   | { status: 'failed'; detectionId: string; incidentId: string };
@@ -39,6 +39,8 @@ export interface ResponseDeps {
   performers: PerformerRegistry;
   /** Tells the executor runs are ready. */
   onRunsReady?: () => void;
+  /** Collects what a new incident keeps (evidence, recovery checklist, blast radius); after the incident is committed. */
+  onIncidentOpened?: (incidentId: string, detectionId: string, actor: Actor) => Promise<void>;
 }
 
 /**
@@ -96,12 +98,14 @@ export function responseService(deps: ResponseDeps) {
    */
   async function escalateUnanswered(detectionId: string, code: 'no_playbook' | 'response_failed', reason: string): Promise<string> {
     const row = await detectionFor(detectionId);
-    return deps.db.transaction().execute(async (tx) => {
-      const incident = await openOrJoinIncident(tx, row, [], RESPONSE_ACTOR);
-      await escalateIncident(tx, incident.id, { code, reason: `detection ${detectionId}: ${reason}` }, RESPONSE_ACTOR);
-      await settleIncident(tx, incident.id, RESPONSE_ACTOR);
-      return incident.id;
+    const incident = await deps.db.transaction().execute(async (tx) => {
+      const opened = await openOrJoinIncident(tx, row, [], RESPONSE_ACTOR);
+      await escalateIncident(tx, opened.id, { code, reason: `detection ${detectionId}: ${reason}` }, RESPONSE_ACTOR);
+      await settleIncident(tx, opened.id, RESPONSE_ACTOR);
+      return opened;
     });
+    if (incident.created) await deps.onIncidentOpened?.(incident.id, detectionId, RESPONSE_ACTOR);
+    return incident.id;
   }
 
   async function respond(detectionId: string, requestedBy: Actor): Promise<RespondOutcome> {
@@ -135,9 +139,11 @@ export function responseService(deps: ResponseDeps) {
       for (const escalation of plan.escalations) await escalateIncident(tx, incident.id, escalation, actor);
       if (runs === 0) await tx.updateTable('responses').set({ status: 'completed', finishedAt: new Date() }).where('id', '=', responseId).execute();
       await settleIncident(tx, incident.id, RESPONSE_ACTOR);
-      return { status: 'started', responseId, incidentId: incident.id, playbook: `${playbook.id}@${playbook.version}`, runs };
+      return { status: 'started', responseId, incidentId: incident.id, playbook: `${playbook.id}@${playbook.version}`, runs, created: incident.created };
     });
     if (outcome.status === 'started' && outcome.runs > 0) deps.onRunsReady?.();
+    // Evidence, checklist and blast radius are collected after the runs are handed over: containment does not wait for them.
+    if (outcome.status === 'started' && outcome.created) await deps.onIncidentOpened?.(outcome.incidentId, detectionId, RESPONSE_ACTOR);
     return outcome;
   }
 

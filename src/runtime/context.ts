@@ -12,7 +12,9 @@ import { identityResolver } from '../ingest/resolve.js';
 import { discoveryService } from '../inventory/discovery.js';
 import { IdentityGraph } from '../inventory/graph-index.js';
 import { inventoryImporter } from '../inventory/import.js';
+import { incidentService } from '../incidents/service.js';
 import { routeTask, taskExists } from '../incidents/tasks.js';
+import { cancelPendingRuns } from '../respond/runs.js';
 import { RESPONSE_ACTOR } from '../respond/service.js';
 import { fingerprinter } from '../secrets/fingerprint.js';
 import { loadKeyring } from '../secrets/keyring.js';
@@ -86,7 +88,12 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
     delivery: secretDelivery({ directory: config.deliveryDir, resolveSecret }),
     settings: { leaseMs: config.executor.leaseMs, backoffBaseMs: config.executor.backoffBaseMs, pollMs: config.executor.pollMs },
   });
-  const responses = responseService({ db, graph, catalog: playbooks, performers, onRunsReady: () => executor.wake() });
+  const incidents = incidentService({ db, graph, cancelPendingRuns });
+  const responses = responseService({
+    db, graph, catalog: playbooks, performers, onRunsReady: () => executor.wake(),
+    onIncidentOpened: (incidentId, detectionId, actor) => incidents.collectOpening(incidentId, detectionId, actor)
+      .catch((error) => logger.warn({ err: error, incidentId }, 'collecting a new incident\'s evidence failed')),
+  });
   const approvals = approvalService({ db, onApproved: () => executor.wake() });
   return {
     config,
@@ -108,6 +115,7 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
     decisions,
     policies,
     playbooks,
+    incidents,
     responses,
     approvals,
     executor,

@@ -433,6 +433,12 @@ export interface PlaybookVersionTable {
 export interface IncidentTable {
   id: string;
   title: string;
+  /** The detection type that opened it, or `manual`. */
+  type: Defaulted<string>;
+  summary: Defaulted<string>;
+  /** Blast radius of its first identity, when it opened or was last refreshed. */
+  blastRadius: NullableJson<Record<string, unknown>>;
+  blastRadiusAt: Timestamp | null;
   status: string;
   severity: string;
   identityIds: ColumnType<string[], string[] | undefined, string[]>;

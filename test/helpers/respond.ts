@@ -45,7 +45,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
       await new Promise<void>((resolve) => {
         wake = resolve;
-        setTimeout(resolve, 250).unref();
+        setTimeout(resolve, 250);
       });
     }
   } finally {
@@ -69,6 +69,9 @@ export async function runsOf(t: TestApp, identityId: string): Promise<ActionRun[
  */
 export function settledRuns(t: TestApp, responder: { worker: Worker }, identityId: string, until: ActionRunState[] = []): Promise<ActionRun[]> {
   return waitFor(`the action runs on ${identityId} to settle`, async () => {
+    // Responses still being planned or collecting their incident's evidence are not settled yet.
+    const busy = await t.context.db.selectFrom('jobs').select('id').where('kind', '=', 'detection.respond').where('status', 'in', ['queued', 'running']).executeTakeFirst();
+    if (busy) return undefined;
     const runs = await runsOf(t, identityId);
     const stopped = runs.every((r) => isTerminal(r.state) || until.includes(r.state)
       || (r.state === 'planned' && runs.some((w) => w.responseId === r.responseId && w.seq < r.seq && until.includes(w.state))));
@@ -104,6 +107,10 @@ export async function raiseDetection(t: TestApp, fields: {
 /** The runs of the response to one detection, once each has stopped moving (see `settledRuns`). */
 export function settledResponse(t: TestApp, responder: { worker: Worker }, detectionId: string, until: ActionRunState[] = []): Promise<ActionRun[]> {
   return waitFor(`the response to detection ${detectionId} to settle`, async () => {
+    // The job is over once the incident has collected what it keeps (evidence, checklist, blast radius).
+    const job = await t.context.db.selectFrom('jobs').select('status').where('kind', '=', 'detection.respond')
+      .where(sql<boolean>`payload->>'detectionId' = ${detectionId}`).executeTakeFirst();
+    if (job?.status !== 'succeeded') return undefined;
     const response = await t.context.db.selectFrom('responses').select('id').where('detectionId', '=', detectionId).executeTakeFirst();
     if (!response) return undefined;
     const runs = (await t.context.db.selectFrom('actionRuns').selectAll().where('responseId', '=', response.id).orderBy('seq').execute()) as unknown as ActionRun[];

@@ -162,6 +162,47 @@ for (const kind of STORE_KINDS) {
       }
     });
 
+    test('the incident report lists the timeline, the verified actions, the evidence hashes, the time to contain and the framework references', async () => {
+      const { items: [summary] } = (await t.app.inject({ method: 'GET', url: '/v1/incidents?identity=svc-ledger', headers: t.auth('viewer') })).json();
+      const json = await t.app.inject({ method: 'GET', url: `/v1/incidents/${summary.id}/report?format=json`, headers: t.auth('viewer') });
+      assert.equal(json.statusCode, 200, json.body);
+      const report = json.json();
+      assert.equal(report.incident.status, 'contained');
+      assert.ok(report.metrics.timeToContainMs >= 0 && report.metrics.timeToContainMs < 60_000, `time to contain ${report.metrics.timeToContainMs}`);
+      assert.ok(report.metrics.exposureWindowMs >= report.metrics.timeToDetectMs, 'the exposure started with the leak, before it was detected');
+      const verified = report.actions.filter((a: { state: string }) => a.state === 'verified').map((a: { stepId: string }) => a.stepId);
+      assert.deepEqual(verified, ['rotate', 'revoke-sessions', 'disable', 'evidence', 'tell-owner']);
+      const rotate = report.actions.find((a: { stepId: string }) => a.stepId === 'rotate');
+      assert.ok(rotate.proof.every((p: { passed: boolean }) => p.passed) && rotate.proof.length === 2);
+      const kinds = report.timeline.map((e: { kind: string }) => e.kind);
+      for (const kind of ['event', 'detection', 'incident.opened', 'response.started', 'action.running', 'action.verified', 'incident.status_changed']) assert.ok(kinds.includes(kind), `timeline has ${kind}`);
+      assert.equal(report.evidence.verification.ok, true);
+      assert.ok(report.evidence.items.some((e: { kind: string }) => e.kind === 'action'));
+      assert.ok(report.evidence.items.every((e: { hash: string; contentDigest: string }) => /^[0-9a-f]{64}$/.test(e.hash) && /^[0-9a-f]{64}$/.test(e.contentDigest)));
+      assert.deepEqual(report.frameworks.owaspNhi, [{ id: 'NHI2', title: 'Secret Leakage' }]);
+      const csf = Object.fromEntries(report.frameworks.nistCsf.map((o: { id: string; status: string }) => [o.id, o.status]));
+      assert.equal(csf['DE.CM-09'], 'met');
+      assert.equal(csf['RS.MA-01'], 'met');
+      assert.equal(csf['RS.MI-01'], 'met');
+      assert.equal(csf['RS.MI-02'], 'met');
+      assert.equal(csf['RC.RP-06'], 'in_progress');
+      const md = await t.app.inject({ method: 'GET', url: `/v1/incidents/${summary.id}/report?format=md`, headers: t.auth('viewer') });
+      assert.match(md.headers['content-type'] as string, /^text\/markdown/);
+      assert.match(md.body, /^\*\*TLP:AMBER\*\*$/m);
+      assert.match(md.body, /\| time to contain \| [\d.]+ (ms|s) \|/);
+      assert.match(md.body, /\| rotate \| rotate_credential \| credential password of .* \| verified \|/);
+      assert.match(md.body, /NHI2 Secret Leakage/);
+      assert.match(md.body, /\| RS\.MI-01 \| Incidents are contained \| met \|/);
+      for (const item of report.evidence.items) assert.ok(md.body.includes(item.hash), 'every evidence hash is in the report');
+      // Editing an evidence row by hand breaks its verification, which names it.
+      const target = report.evidence.items.find((e: { kind: string }) => e.kind === 'action');
+      await t.context.db.updateTable('evidenceItems').set({ content: JSON.stringify({ forged: true }) }).where('id', '=', target.id).execute();
+      const check = (await t.app.inject({ method: 'GET', url: `/v1/incidents/${summary.id}/evidence/verify`, headers: t.auth('viewer') })).json();
+      assert.deepEqual(check.firstBad, { id: target.id, seq: target.seq, reason: 'its content does not match its digest' });
+      const after = (await t.app.inject({ method: 'GET', url: `/v1/incidents/${summary.id}/report?format=json`, headers: t.auth('viewer') })).json();
+      assert.equal(after.evidence.verification.ok, false);
+    });
+
     test('a customer-facing identity stops at awaiting_approval for the disable step, and only another person may approve', async () => {
       sessions.push(await openSession(database, roles.facing, secrets.facing));
       // An admin reports this leak: admins may approve, but not what they asked for themselves.
