@@ -28,6 +28,7 @@ import { secretDelivery } from '../respond/delivery.js';
 import { actionExecutor } from '../respond/executor.js';
 import { playbookCatalog } from '../respond/playbooks/catalog.js';
 import { quarantineExpiry } from '../respond/quarantine.js';
+import { readinessService } from '../respond/readiness.js';
 import { responseService } from '../respond/service.js';
 import { resolveSecretReference } from '../secrets/references.js';
 import { openStore, type Store } from '../store/db.js';
@@ -95,6 +96,7 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
       .catch((error) => logger.warn({ err: error, incidentId }, 'collecting a new incident\'s evidence failed')),
   });
   const approvals = approvalService({ db, onApproved: () => executor.wake() });
+  const readiness = readinessService({ db, catalog: playbooks });
   return {
     config,
     logger,
@@ -116,6 +118,7 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
     policies,
     playbooks,
     incidents,
+    readiness,
     responses,
     approvals,
     executor,

@@ -93,6 +93,29 @@ export async function playbookRoutes(app: Api): Promise<void> {
     },
   }, async (request) => app.cordon.playbooks.put(asText(request.body), actorOf(request)));
 
+  const Checks = Type.Object({ rotate: Type.Boolean(), revokeSessions: Type.Boolean(), disable: Type.Boolean(), owner: Type.Boolean(), playbook: Type.Boolean() });
+  const Readiness = Type.Object({
+    identityId: Type.String(), name: Type.String(), kind: Type.String(), provider: Type.String(), environment: Type.String(),
+    checks: Checks, score: Type.Number(), playbook: Type.Union([Type.String(), Type.Null()]), gaps: Type.Array(Type.String()),
+  });
+
+  app.get('/v1/readiness', {
+    config: { roles: READERS },
+    schema: {
+      summary: 'Containment readiness: can Cordon rotate, revoke and disable each identity, is an owner known, does a playbook cover it',
+      tags: ['response'],
+      response: responses(200, Type.Object({
+        summary: Type.Object({ identities: Type.Integer(), ready: Type.Integer(), score: Type.Number(), byCheck: Type.Record(Type.String(), Type.Integer()) }),
+        items: Type.Array(Readiness),
+      })),
+    },
+  }, async () => app.cordon.readiness.summary());
+
+  app.get('/v1/identities/:id/readiness', {
+    config: { roles: READERS },
+    schema: { summary: 'Containment readiness of one identity', tags: ['response'], params: IdParam, response: responses(200, Readiness, [404]) },
+  }, async (request) => (await app.cordon.readiness.assess({ identityId: request.params.id }))[0]!);
+
   app.post('/v1/playbooks/dry-run', {
     config: { roles: RESPONDERS },
     schema: {
