@@ -3,6 +3,7 @@ import { VERSION } from '../runtime/version.js';
 import { actionsCommand } from './commands/actions.js';
 import { auditCommand } from './commands/audit.js';
 import { brokerCommand } from './commands/broker.js';
+import { demoCommand } from './commands/demo.js';
 import { discoverCommand } from './commands/discover.js';
 import { incidentsCommand } from './commands/incidents.js';
 import { ingestCommand } from './commands/ingest.js';
@@ -28,6 +29,7 @@ policiesCommand(program);
 playbooksCommand(program);
 actionsCommand(program);
 incidentsCommand(program);
+demoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

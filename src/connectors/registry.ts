@@ -5,9 +5,10 @@ import { mariadbConnector } from './mariadb/index.js';
 import { postgresConnector } from './postgres/index.js';
 import { rabbitmqConnector } from './rabbitmq/index.js';
 import { redisConnector } from './redis/index.js';
+import { simulatedConnector } from './simulated/index.js';
 
 /** Every connector type, by name. Adding a connector means adding its folder and a line here. */
-export const CONNECTOR_TYPES = ['postgres', 'mariadb', 'redis', 'rabbitmq'] as const;
+export const CONNECTOR_TYPES = ['postgres', 'mariadb', 'redis', 'rabbitmq', 'simulated'] as const;
 export type ConnectorTypeName = (typeof CONNECTOR_TYPES)[number];
 
 const registry: { [T in ConnectorTypeName]: ConnectorType<any> } = {
@@ -15,6 +16,8 @@ const registry: { [T in ConnectorTypeName]: ConnectorType<any> } = {
   mariadb: mariadbConnector,
   redis: redisConnector,
   rabbitmq: rabbitmqConnector,
+  /** For `bin/cordon demo` where a local server is missing; labelled simulated everywhere. */
+  simulated: simulatedConnector,
 };
 
 export function isConnectorType(type: string): type is ConnectorTypeName {

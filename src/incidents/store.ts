@@ -39,6 +39,20 @@ export interface DetectionForIncident {
   identityId: string | null;
   occurredAt: Date;
   detectedAt: Date;
+  evidenceEventIds: string[];
+}
+
+/**
+ * The first sign of the problem behind a detection: its earliest evidence, which for a leak found
+ * in a repository is the commit that leaked it (`committedAt`), not the moment a scanner reported it.
+ */
+async function firstSignOf(tx: Tx, detection: DetectionForIncident): Promise<Date> {
+  if (detection.evidenceEventIds.length === 0) return detection.occurredAt;
+  const row = await tx.selectFrom('events')
+    .select(sql<Date | null>`min(least(time, case when attributes->>'committedAt' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' then (attributes->>'committedAt')::timestamptz end))`.as('first'))
+    .where('id', 'in', detection.evidenceEventIds).executeTakeFirst();
+  const first = row?.first ? new Date(row.first) : detection.occurredAt;
+  return first < detection.occurredAt ? first : detection.occurredAt;
 }
 
 function maxSeverity(a: string, b: string): Severity {
@@ -53,6 +67,7 @@ function maxSeverity(a: string, b: string): Severity {
 export async function openOrJoinIncident(tx: Tx, detection: DetectionForIncident, teams: string[], actor: Actor): Promise<{ id: string; created: boolean }> {
   const linked = await tx.selectFrom('incidentDetections').select('incidentId').where('detectionId', '=', detection.id).executeTakeFirst();
   if (linked) return { id: linked.incidentId, created: false };
+  const firstSeenAt = await firstSignOf(tx, detection);
   if (detection.identityId) {
     await sql`select pg_advisory_xact_lock(hashtext(${`incident-identity:${detection.identityId}`}))`.execute(tx);
     const open = await tx.selectFrom('incidents').select(['id', 'severity', 'teams', 'firstSeenAt'])
@@ -63,7 +78,7 @@ export async function openOrJoinIncident(tx: Tx, detection: DetectionForIncident
       await tx.updateTable('incidents').set({
         severity: maxSeverity(open.severity, detection.severity),
         teams: [...new Set([...open.teams, ...teams])].sort(),
-        firstSeenAt: open.firstSeenAt && open.firstSeenAt < detection.occurredAt ? open.firstSeenAt : detection.occurredAt,
+        firstSeenAt: open.firstSeenAt && open.firstSeenAt < firstSeenAt ? open.firstSeenAt : firstSeenAt,
         updatedAt: sql`now()` as never,
       }).where('id', '=', open.id).execute();
       await recordIncidentChange(tx, open.id, actor, {
@@ -77,7 +92,7 @@ export async function openOrJoinIncident(tx: Tx, detection: DetectionForIncident
   await tx.insertInto('incidents').values({
     id, title: detection.title, type: detection.type, status: 'new', severity: SEVERITIES.includes(detection.severity as Severity) ? detection.severity : 'medium',
     identityIds: detection.identityId ? [detection.identityId] : [], teams: [...new Set(teams)].sort(), openedBy: actor.id,
-    firstSeenAt: detection.occurredAt, detectedAt: detection.detectedAt,
+    firstSeenAt, detectedAt: detection.detectedAt,
   }).execute();
   await tx.insertInto('incidentDetections').values({ incidentId: id, detectionId: detection.id }).execute();
   await recordIncidentChange(tx, id, actor, {

@@ -140,7 +140,13 @@ export function identityResolver(db: Db, options: ResolverOptions = {}) {
     for (const [k, v] of groups) c.set(k, v);
   }
 
-  return { resolve };
+  return {
+    resolve,
+    /** Forgets every lookup: after containment changed statuses here (a rotated credential must read rotated at once). */
+    invalidate(): void {
+      for (const c of [identities, byExternalRef, byFingerprint, byCredentialRef, byJti]) c.clear();
+    },
+  };
 }
 
 export type IdentityResolver = ReturnType<typeof identityResolver>;

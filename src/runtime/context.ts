@@ -90,6 +90,10 @@ export async function openContext(config: Config, logger: Logger, openedStore?: 
     settings: { leaseMs: config.executor.leaseMs, backoffBaseMs: config.executor.backoffBaseMs, pollMs: config.executor.pollMs },
   });
   const incidents = incidentService({ db, graph, cancelPendingRuns });
+  // A replay right after containment must meet the new statuses, not a cached lookup.
+  executor.events.on('run', (run: { state: string }) => {
+    if (run.state === 'verified') resolver.invalidate();
+  });
   const responses = responseService({
     db, graph, catalog: playbooks, performers, onRunsReady: () => executor.wake(),
     onIncidentOpened: (incidentId, detectionId, actor) => incidents.collectOpening(incidentId, detectionId, actor)

@@ -10,6 +10,7 @@ const exampleParams: Record<string, Record<string, unknown>> = {
   mariadb: { host: '127.0.0.1', port: 3306, user: 'root' },
   redis: { host: '127.0.0.1', port: 6379 },
   rabbitmq: { host: '127.0.0.1', amqpPort: 5672, managementPort: 15672, vhost: '/', user: 'guest', password: 'guest' },
+  simulated: { system: 'postgres', sessionsPerAccount: 1 },
 };
 
 describe('connector registry', () => {
@@ -27,7 +28,8 @@ describe('connector registry', () => {
     });
 
     test(`${name} marks its password parameter secret`, () => {
-      assert.deepEqual(secretKeys(connectorType(name).params), ['password']);
+      // The simulated system has no server, so no password to reach it.
+      assert.deepEqual(secretKeys(connectorType(name).params), name === 'simulated' ? [] : ['password']);
     });
   }
 });
