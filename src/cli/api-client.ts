@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
 import { join } from 'node:path';
 import { CordonError, InvalidInputError, type Issue } from '../domain/errors.js';
 import { loadConfig } from '../runtime/config.js';
@@ -58,4 +59,16 @@ export async function callApi<T>(target: ApiTarget, method: string, path: string
 /** A GET whose answer is text (a report, an export). */
 export function callApiText(target: ApiTarget, path: string): Promise<string> {
   return send(target, 'GET', path);
+}
+
+/** The options every API-backed command takes. */
+export interface Connection {
+  url?: string;
+  token?: string;
+}
+
+export function withConnection(command: Command): Command {
+  return command
+    .option('--url <url>', 'Cordon\'s API (default: CORDON_URL, or the local server)')
+    .option('--token <token>', 'an API token (default: CORDON_TOKEN, or the admin token file)');
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { SEVERITIES, type Severity } from '../domain/detection.js';
 import { NotFoundError } from '../domain/errors.js';
+import { afterCursor, encodeCursor } from '../store/cursor.js';
 import type { Executor } from '../store/db.js';
 import type { IncidentRow } from '../store/schema.js';
 
@@ -26,15 +27,12 @@ export async function listIncidents(db: Executor, filter: IncidentFilter): Promi
   if (filter.identity) query = query.where(sql<boolean>`identity_ids @> array[${filter.identity}]::text[]`);
   if (filter.team) query = query.where(sql<boolean>`teams @> array[${filter.team}]::text[]`);
   if (filter.escalated !== undefined) query = query.where('escalated', '=', filter.escalated);
-  if (filter.before) {
-    const bar = filter.before.indexOf('|');
-    const at = new Date(filter.before.slice(0, bar));
-    if (!Number.isNaN(at.getTime())) query = query.where(sql<boolean>`(opened_at, id) < (${at}, ${filter.before.slice(bar + 1)})`);
-  }
+  const after = filter.before ? afterCursor('opened_at', filter.before) : undefined;
+  if (after) query = query.where(after);
   const rows = await query.execute();
   const items = rows.slice(0, filter.limit);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > filter.limit && last ? `${last.openedAt.toISOString()}|${last.id}` : null };
+  return { items, nextCursor: rows.length > filter.limit && last ? encodeCursor(last.openedAt, last.id) : null };
 }
 
 export async function getIncidentRow(db: Executor, id: string): Promise<IncidentRow> {

@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { ApprovalRequirement } from '../domain/playbook.js';
 import type { Actor } from '../domain/roles.js';
 import { recordIncidentChange } from '../incidents/store.js';
+import { afterCursor, encodeCursor } from '../store/cursor.js';
 import type { Db, Executor, Tx } from '../store/db.js';
 import type { ActionRunRow } from '../store/schema.js';
 import type { PerformerId, RunTarget } from './actions/performer.js';
@@ -81,15 +82,12 @@ export async function listRuns(db: Executor, filter: RunFilter): Promise<{ items
   if (filter.state) query = query.where('state', '=', filter.state);
   if (filter.incident) query = query.where('incidentId', '=', filter.incident);
   if (filter.response) query = query.where('responseId', '=', filter.response);
-  if (filter.before) {
-    const bar = filter.before.indexOf('|');
-    const at = new Date(filter.before.slice(0, bar));
-    if (!Number.isNaN(at.getTime())) query = query.where(sql<boolean>`(updated_at, id) < (${at}, ${filter.before.slice(bar + 1)})`);
-  }
+  const after = filter.before ? afterCursor('updated_at', filter.before) : undefined;
+  if (after) query = query.where(after);
   const rows = (await query.execute()).map(toRun);
   const items = rows.slice(0, filter.limit);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > filter.limit && last ? `${last.updatedAt.toISOString()}|${last.id}` : null };
+  return { items, nextCursor: rows.length > filter.limit && last ? encodeCursor(last.updatedAt, last.id) : null };
 }
 
 /** Serializes claims, so the per-target check of one claim sees the runs another just claimed. */

@@ -5,28 +5,14 @@ import type { ConnectorSession } from '../../src/connectors/contract.js';
 import { connectorType } from '../../src/connectors/registry.js';
 import { assertNoSecret, closedPort, handler, isUnreachable, newSecret, silentServer, targetOf, uniqueName } from '../helpers/connectors.js';
 import { skipUnless } from '../helpers/services.js';
+import { loginMariadb as login } from '../helpers/logins.js';
+import { mariadbRoot as rootQuery } from '../helpers/logins.js';
 
 const params = { host: '127.0.0.1', port: 3306, user: 'root', connectTimeoutMs: 3000 };
 
-async function rootQuery(sql: string, values: unknown[] = []): Promise<mysql.RowDataPacket[]> {
-  const connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root' });
-  try {
-    return (await connection.query<mysql.RowDataPacket[]>(sql, values))[0];
-  } finally {
-    await connection.end();
-  }
-}
 
-/** Logs in the way the application would; resolves to 'ok' or the server's error number. */
-async function login(user: string, password: string): Promise<'ok' | number> {
-  try {
-    const connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user, password });
-    await connection.end();
-    return 'ok';
-  } catch (error) {
-    return (error as { errno: number }).errno;
-  }
-}
+
+
 
 describe('MariaDB connector actions against the real server', { skip: await skipUnless('mariadb') }, () => {
   let session: ConnectorSession;

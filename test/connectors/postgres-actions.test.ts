@@ -7,23 +7,14 @@ import { assertNoSecret, closedPort, handler, isUnreachable, newSecret, silentSe
 import { PASSWORD_AUTH_GROUP, passwordAuthSkip } from '../helpers/password-auth.js';
 import { skipUnless } from '../helpers/services.js';
 import { adminQuery } from '../helpers/store.js';
+import { loginPostgres } from '../helpers/logins.js';
 
 const database = uniqueName('cordon_t_act');
 const params = { host: '127.0.0.1', port: 5432, database, user: 'postgres', connectTimeoutMs: 3000 };
 const skip = (await skipUnless('postgres')) || (await passwordAuthSkip());
 
 /** Logs in as the role the way its application would; resolves to the SQLSTATE of a refusal. */
-async function login(role: string, password: string): Promise<'ok' | string> {
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, database, user: role, password });
-  try {
-    await client.connect();
-    return 'ok';
-  } catch (error) {
-    return (error as { code: string }).code;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+const login = (role: string, password: string) => loginPostgres(database, role, password);
 
 async function createRole(password: string, group = true): Promise<string> {
   const role = uniqueName('cordon_t_role');

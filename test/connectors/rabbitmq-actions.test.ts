@@ -5,6 +5,7 @@ import type { ConnectorSession } from '../../src/connectors/contract.js';
 import { connectorType } from '../../src/connectors/registry.js';
 import { assertNoSecret, closedPort, handler, isUnreachable, newSecret, silentServer, targetOf, uniqueName } from '../helpers/connectors.js';
 import { skipUnless } from '../helpers/services.js';
+import { loginRabbitmq as login } from '../helpers/logins.js';
 
 const params = { host: '127.0.0.1', amqpPort: 5672, managementPort: 15672, vhost: '/', user: 'guest', password: 'guest', connectTimeoutMs: 3000 };
 const skip = (await skipUnless('rabbitmq')) || (await skipUnless('rabbitmq-management'));
@@ -20,17 +21,7 @@ async function rabbit(method: string, path: string, body?: unknown): Promise<unk
   return response.status === 200 ? response.json() : undefined;
 }
 
-/** Connects the way the application would; resolves to 'ok' or why the broker refused. */
-async function login(user: string, password: string): Promise<string> {
-  try {
-    const connection = await amqp.connect({ hostname: '127.0.0.1', port: 5672, username: user, password });
-    await connection.close();
-    return 'ok';
-  } catch (error) {
-    const message = (error as Error).message;
-    return /403/.test(message) ? 'ACCESS_REFUSED' : /ConnectionClose/.test(message) ? 'OPEN_REFUSED' : message;
-  }
-}
+
 
 describe('RabbitMQ connector actions against the real server', { skip }, () => {
   let session: ConnectorSession;

@@ -12,6 +12,7 @@ import { passwordHash } from '../../src/connectors/redis/users.js';
 import { connectorType } from '../../src/connectors/registry.js';
 import { assertNoSecret, closedPort, handler, isUnreachable, newSecret, silentServer, targetOf, uniqueName } from '../helpers/connectors.js';
 import { skipUnless } from '../helpers/services.js';
+import { loginRedis as login } from '../helpers/logins.js';
 
 const params = { host: '127.0.0.1', port: 6379, connectTimeoutMs: 3000 };
 
@@ -32,19 +33,7 @@ async function admin<T>(command: string, ...args: string[]): Promise<T> {
   }
 }
 
-/** AUTH as the application would; resolves to 'ok' or the server's error. */
-async function login(user: string, password: string): Promise<string> {
-  const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return String(await client.call('AUTH', user, password));
-  } catch (error) {
-    return (error as Error).message.split(' ')[0]!;
-  } finally {
-    client.disconnect();
-  }
-}
+
 
 describe('Redis connector actions against the real server', { skip: await skipUnless('redis') }, () => {
   let session: ConnectorSession;

@@ -10,21 +10,9 @@ import { PASSWORD_AUTH_GROUP, passwordAuthSkip } from '../helpers/password-auth.
 import { leakedInGitleaks, runsOf, settledRuns, startResponder, waitFor } from '../helpers/respond.js';
 import { skipUnless } from '../helpers/services.js';
 import { adminQuery, openTestStore, STORE_KINDS, storeSkip, type TestStore } from '../helpers/store.js';
+import { loginPostgres } from '../helpers/logins.js';
 
 const skip = (await skipUnless('postgres')) || (await passwordAuthSkip());
-
-/** Logs in as the role the way its application would; resolves to the SQLSTATE of a refusal. */
-async function login(database: string, role: string, password: string): Promise<'ok' | string> {
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, database, user: role, password });
-  try {
-    await client.connect();
-    return 'ok';
-  } catch (error) {
-    return (error as { code: string }).code;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /** An application's open connection as the role, kept until the server ends it. */
 async function openSession(database: string, role: string, password: string): Promise<pg.Client> {
@@ -112,7 +100,7 @@ for (const kind of STORE_KINDS) {
       const revoke = (ledger.json().runs as { stepId: string; diff: { changes: { op: string; object: string }[] } }[]).find((r) => r.stepId === 'revoke-sessions')!;
       assert.deepEqual(revoke.diff.changes.map((c) => [c.op, c.object]), pids.map((pid) => ['terminate_session', `session pid ${pid}`]));
       // Nothing changed: the old password works, the sessions live, nothing was recorded.
-      assert.equal(await login(database, roles.plain, secrets.plain), 'ok');
+      assert.equal(await loginPostgres(database, roles.plain, secrets.plain), 'ok');
       assert.equal(await sessionsOf(roles.plain), 2);
       assert.equal((await t.app.inject({ method: 'GET', url: '/v1/audit/verify', headers: t.auth('viewer') })).json().checked, auditBefore);
       assert.equal((await t.context.db.selectFrom('actionRuns').select('id').execute()).length, 0);
@@ -128,7 +116,7 @@ for (const kind of STORE_KINDS) {
         assert.equal(byStep[step]?.state, 'verified', `${step}: ${byStep[step]?.state} ${byStep[step]?.error ?? ''} ${JSON.stringify(byStep[step]?.verification)}`);
       }
       // Proof read back from the server, by this test, independently of Cordon.
-      assert.equal(await login(database, roles.plain, secrets.plain), '28P01', 'the old password is refused');
+      assert.equal(await loginPostgres(database, roles.plain, secrets.plain), '28P01', 'the old password is refused');
       assert.equal(await sessionsOf(roles.plain), 0, 'no session of the role is left');
       const { rows: [role] } = await adminQuery('select rolcanlogin from pg_roles where rolname = $1', [roles.plain]);
       assert.equal(role.rolcanlogin, false);
@@ -137,7 +125,7 @@ for (const kind of STORE_KINDS) {
       assert.equal((await stat(delivered)).mode & 0o777, 0o600);
       const fresh = (await readFile(delivered, 'utf8')).trim();
       assert.notEqual(fresh, secrets.plain);
-      assert.equal(await login(database, roles.plain, fresh), '28000', 'the new password is accepted and the login refused (NOLOGIN)');
+      assert.equal(await loginPostgres(database, roles.plain, fresh), '28000', 'the new password is accepted and the login refused (NOLOGIN)');
       assert.deepEqual(byStep.rotate!.verification!.checks.map((c) => [c.name, c.passed]), [['new_secret_authenticates', true], ['other_secret_refused', true]]);
       assert.ok(byStep.disable!.verification!.checks.some((c) => c.name === 'login_refused' && c.passed), 'disable is proven by a login with the rotated password');
       // The graph says what the server now is.
@@ -212,7 +200,7 @@ for (const kind of STORE_KINDS) {
       const disable = runs.find((r) => r.stepId === 'disable')!;
       assert.equal(disable.state, 'awaiting_approval');
       assert.deepEqual(runs.filter((r) => r.seq < disable.seq && r.responseId === disable.responseId).map((r) => [r.stepId, r.state]), [['rotate', 'verified'], ['revoke-sessions', 'verified']]);
-      assert.equal(await login(database, roles.facing, secrets.facing), '28P01');
+      assert.equal(await loginPostgres(database, roles.facing, secrets.facing), '28P01');
       assert.equal(await sessionsOf(roles.facing), 0);
       const { rows: [before] } = await adminQuery('select rolcanlogin from pg_roles where rolname = $1', [roles.facing]);
       assert.equal(before.rolcanlogin, true, 'nothing disabled before approval');
@@ -243,7 +231,7 @@ for (const kind of STORE_KINDS) {
       const { rows: [after] } = await adminQuery('select rolcanlogin from pg_roles where rolname = $1', [roles.facing]);
       assert.equal(after.rolcanlogin, false);
       const fresh = (await readFile(join(t.dataDir, 'delivery', 'checkout', 'db-password'), 'utf8')).trim();
-      assert.equal(await login(database, roles.facing, fresh), '28000');
+      assert.equal(await loginPostgres(database, roles.facing, fresh), '28000');
       const approvals = await t.context.db.selectFrom('actionApprovals').select(['subject', 'decision']).where('runId', '=', disable.id).execute();
       assert.deepEqual(approvals, [{ subject: 'approver-user', decision: 'approve' }]);
     });

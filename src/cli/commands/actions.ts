@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { apiTarget, callApi } from '../api-client.js';
+import { apiTarget, callApi, withConnection, type Connection } from '../api-client.js';
 import { printJson } from '../output.js';
 
-interface Connection {
-  url?: string;
-  token?: string;
-}
 
 interface ActionView {
   id: string;
@@ -17,11 +13,6 @@ interface ActionView {
   approval: { reasons: string[]; quorum: number; approvals: { subject: string }[] } | null;
 }
 
-function withConnection(command: Command): Command {
-  return command
-    .option('--url <url>', 'Cordon\'s API (default: CORDON_URL, or the local server)')
-    .option('--token <token>', 'your API token (default: CORDON_TOKEN, or the admin token file)');
-}
 
 /** Action runs, and decisions on the ones awaiting approval, made through the API as the token's owner. */
 export function actionsCommand(program: Command): void {

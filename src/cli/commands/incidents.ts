@@ -2,13 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../domain/errors.js';
 import { verifyEvidenceChain, type EvidenceItem } from '../../incidents/evidence.js';
-import { apiTarget, callApi, callApiText } from '../api-client.js';
+import { apiTarget, callApi, callApiText, withConnection, type Connection } from '../api-client.js';
 import { printJson } from '../output.js';
 
-interface Connection {
-  url?: string;
-  token?: string;
-}
 
 interface IncidentRow {
   id: string;
@@ -19,11 +15,6 @@ interface IncidentRow {
   openedAt: string;
 }
 
-function withConnection(command: Command): Command {
-  return command
-    .option('--url <url>', 'Cordon\'s API (default: CORDON_URL, or the local server)')
-    .option('--token <token>', 'an API token (default: CORDON_TOKEN, or the admin token file)');
-}
 
 /** Incidents, read through the API; an exported evidence chain checked offline. */
 export function incidentsCommand(program: Command): void {
