@@ -47,6 +47,19 @@ export async function recordEffects(tx: Tx, run: ActionRun, actor: Actor): Promi
         .where('identityId', '=', identityId).where('source', '=', `${connector.type}:${connectorId}`).where('status', '=', 'active').execute();
       return;
     }
+    case 'remove_grant': {
+      const grant = run.target.target?.grant;
+      if (!grant) return;
+      const resourceId = (run.params.resource as string | undefined) ?? grant.resourceKey;
+      const row = await tx.selectFrom('grants').select(['id', 'permissions']).where('identityId', '=', identityId).where('resourceId', '=', resourceId).forUpdate().executeTakeFirst();
+      if (!row) return;
+      const removed = new Set(grant.permissions.map((p) => p.toUpperCase()));
+      const left = row.permissions.filter((p) => !removed.has(p.toUpperCase()));
+      if (left.length) await tx.updateTable('grants').set({ permissions: left, updatedAt: sql`now()` as never }).where('id', '=', row.id).execute();
+      else await tx.deleteFrom('grants').where('id', '=', row.id).execute();
+      await appendAudit(tx, actor, { action: 'grant.removed', subject: `identity:${identityId}`, payload: { resourceId, removed: [...removed], left, runId: run.id } });
+      return;
+    }
     case 'disable_identity':
       await setIdentityStatus(tx, identityId, 'disabled', actor, `disabled on its system by run ${run.id}`);
       return;

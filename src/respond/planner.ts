@@ -50,6 +50,8 @@ export interface PlanIdentity {
   owners: string[];
   credentials: PlanCredential[];
   delegatesTo: string[];
+  /** What it may access, by the resource ids of the graph. */
+  grants: { resourceId: string; permissions: string[] }[];
 }
 
 /** What the planner asks of the rest of Cordon. */
@@ -134,6 +136,16 @@ export function planner(sources: PlanSources) {
       .filter((i): i is PlanIdentity => !!i).map((i) => ({ identity: i, target: identityTarget(i) }));
     switch (step.target) {
       case 'identity':
+        if (step.action === 'remove_grant') {
+          const grant = identity.grants.find((g) => g.resourceId === step.params.resource);
+          if (!grant) return [];
+          const permissions = (step.params.permissions as string[] | undefined) ?? grant.permissions;
+          const target = identityTarget(identity);
+          // Discovered resources are `<connector>:<key>`; the connector knows them by its own key.
+          const resourceKey = identity.connectorId && grant.resourceId.startsWith(`${identity.connectorId}:`) ? grant.resourceId.slice(identity.connectorId.length + 1) : grant.resourceId;
+          return [{ identity, target: { ...target, target: { ...target.target!, grant: { resourceKey, permissions } }, label: `${permissions.join(', ')} on ${grant.resourceId} for ${target.label}` } }];
+        }
+        return [{ identity, target: identityTarget(identity) }];
       case 'sessions':
       case 'derived_sessions':
         return [{ identity, target: identityTarget(identity) }];
@@ -226,7 +238,7 @@ export function planner(sources: PlanSources) {
         runs.push({
           ...base(step), seq: runs.length + 1, performer: null, params: step.params, approval: null, guards: [],
           target: { identityId: identity?.id ?? null, target: null, label: `${step.target} of ${identity?.id ?? 'no identity'}`, key: `identity:${identity?.id ?? 'none'}` },
-          disposition: 'no_target', reason: `nothing to act on: ${step.target === 'credential' ? 'the detection names no live credential' : `no ${step.target.replace(/_/g, ' ')}`}`,
+          disposition: 'no_target', reason: `nothing to act on: ${step.action === 'remove_grant' ? `no grant on ${String(step.params.resource)}` : step.target === 'credential' ? 'the detection names no live credential' : `no ${step.target.replace(/_/g, ' ')}`}`,
         });
         continue;
       }

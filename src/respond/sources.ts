@@ -11,12 +11,13 @@ import type { PlanIdentity, PlanSources } from './planner.js';
 export async function loadPlanIdentity(db: Db, id: string): Promise<PlanIdentity | undefined> {
   const row = await db.selectFrom('identities').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) return undefined;
-  const [owners, credentials, delegations] = await Promise.all([
+  const [owners, credentials, delegations, grants] = await Promise.all([
     db.selectFrom('edges').select(['toId', sql<string>`attributes->>'role'`.as('role')])
       .where('kind', '=', 'owned_by').where('fromId', '=', id).orderBy(sql`attributes->>'role' = 'primary'`, 'desc').orderBy('toId').execute(),
     db.selectFrom('credentials').select(['id', 'name', 'type', 'status', 'externalRef', 'replaces', 'fingerprint'])
       .where('identityId', '=', id).orderBy('createdAt').execute(),
     db.selectFrom('edges').select('toId').where('kind', '=', 'delegates_to').where('fromId', '=', id).orderBy('toId').execute(),
+    db.selectFrom('grants').select(['resourceId', 'permissions']).where('identityId', '=', id).orderBy('resourceId').execute(),
   ]);
   const fingerprints = credentials.map((c) => c.fingerprint).filter((f): f is string => !!f);
   const sharing = fingerprints.length
@@ -32,6 +33,7 @@ export async function loadPlanIdentity(db: Db, id: string): Promise<PlanIdentity
       sharedWith: [...new Set(sharing.filter((s) => s.fingerprint === c.fingerprint).map((s) => s.identityId))].sort(),
     })),
     delegatesTo: delegations.map((d) => d.toId),
+    grants,
   };
 }
 
