@@ -77,10 +77,12 @@ for (const kind of STORE_KINDS) {
       assert.equal(incident.escalated, true);
       assert.deepEqual(incident.escalations.map((e) => e.code), ['playbook']);
       assert.equal(incident.status, 'triage', 'escalated to dedicated response: a person decides, it is not reported contained');
-      const evidence = await t.context.db.selectFrom('evidenceItems').select(['kind', 'ref']).where('incidentId', '=', incident.id).execute();
-      assert.deepEqual(evidence, [{ kind: 'snapshot', ref: `detection:${detection}` }]);
-      const tasks = await t.context.db.selectFrom('incidentTasks').select(['team', 'kind']).where('incidentId', '=', incident.id).execute();
-      assert.deepEqual(tasks, [{ team: 'ml', kind: 'investigate' }]);
+      const evidence = await t.context.db.selectFrom('evidenceItems').select(['kind', 'ref']).where('incidentId', '=', incident.id).orderBy('seq').execute();
+      assert.ok(evidence.some((e) => e.kind === 'snapshot' && e.ref === `detection:${detection}`), 'the evidence step\'s snapshot');
+      assert.deepEqual(evidence.filter((e) => e.kind === 'action').length, 4, 'each step\'s plan, output and proof');
+      const tasks = await t.context.db.selectFrom('incidentTasks').select(['team', 'kind', 'title']).where('incidentId', '=', incident.id).orderBy('createdAt').execute();
+      assert.deepEqual(tasks.filter((x) => x.kind !== 'recovery').map(({ team, kind }) => ({ team, kind })), [{ team: 'ml', kind: 'investigate' }]);
+      assert.deepEqual(tasks.filter((x) => x.kind === 'recovery').map((x) => x.title), ['Review what the agent did', 'Release the quarantine or disable the agent', 'Verify integrity']);
     });
 
     test('a quarantine ends by itself at the end of its ttl: the identity is active again and gets tokens', async () => {
@@ -89,7 +91,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(quarantine!.state, 'verified');
       const status = () => t.context.db.selectFrom('identities').select('status').where('id', '=', 'agent-ledger-reader').executeTakeFirstOrThrow();
       await waitFor('the quarantine to expire', async () => (await status()).status === 'active', [responder.worker.events]);
-      const released = await t.context.db.selectFrom('auditLog').select(['actor', 'payload']).where('action', '=', 'identity.status_changed').where('subject', '=', 'identity:agent-ledger-reader').execute();
+      const released = await t.context.db.selectFrom('auditLog').select(['actor', 'payload']).where('action', '=', 'identity.status_changed').where('subject', '=', 'identity:agent-ledger-reader').orderBy('seq').execute();
       assert.deepEqual(released.map((r) => [r.actor, (r.payload as { to: string }).to]), [['playbook:short-quarantine@1', 'quarantined'], ['system:quarantine-expiry', 'active']]);
       await waitFor('the broker to issue tokens again', async () => (await introspect(t, await accessToken(t, await own('agent-ledger-reader')))).active, [responder.worker.events]);
     });
