@@ -47,10 +47,14 @@ async function admin(text: string, values: unknown[] = [], database?: string): P
   }
 }
 
-function connect(user: string, password: string): Promise<pg.Client> {
+/** An application's session as the role; once the server terminated it, it is not ended again (the driver would wait). */
+async function connect(user: string, password: string): Promise<{ close(): Promise<void> }> {
   const client = new pg.Client({ host: '127.0.0.1', port: 5432, database: TARGET_DB, user, password });
+  let ended = false;
   client.on('error', () => undefined);
-  return client.connect().then(() => client);
+  client.once('end', () => (ended = true));
+  await client.connect();
+  return { close: async () => (ended ? undefined : client.end().catch(() => undefined)) };
 }
 
 async function loginCode(user: string, password: string): Promise<string> {
@@ -150,7 +154,7 @@ export async function run(args: string[]): Promise<void> {
       if (!response.ok) throw new Error(`events: ${response.status} ${await response.text()}`);
       await finished;
       executor.off('run', onRun);
-      await session.end().catch(() => undefined);
+      await session.close();
       if (![...CONTAINMENT].every((step) => marks.has(step))) throw new Error(`run ${i}: containment not verified: ${JSON.stringify([...seen.values()])}`);
       contained.push(Math.max(...[...CONTAINMENT].map((s) => marks.get(s)!)) - accepted);
       rotated.push(marks.get('rotate')! - accepted);
@@ -159,7 +163,7 @@ export async function run(args: string[]): Promise<void> {
       const start = performance.now();
       await bareContainment(adminClient, bareRoles[i]!.name);
       bare.push(performance.now() - start);
-      await bareSession.end().catch(() => undefined);
+      await bareSession.close();
     }
   } finally {
     await adminClient.end();

@@ -62,9 +62,12 @@ export async function preparePostgres(roles: { name: string; password: string }[
       login,
       async openSession(role, password) {
         const client = new pg.Client({ ...ADMIN, user: role, password, application_name: 'payments-api (demo)' });
+        let ended = false;
         client.on('error', () => undefined);
+        // Cordon ends this session; a terminated connection is not ended again (the driver would wait for an 'end' already past).
+        client.once('end', () => (ended = true));
         await client.connect();
-        return { close: () => client.end().catch(() => undefined) };
+        return { close: async () => (ended ? undefined : client.end().catch(() => undefined)) };
       },
     },
   };

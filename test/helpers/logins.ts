@@ -59,6 +59,19 @@ export interface LiveSession {
   close(): Promise<void>;
 }
 
+/**
+ * An open PostgreSQL session as the role. A connection the server terminated is not ended again:
+ * the driver's `end()` can wait for an 'end' that already came.
+ */
+export async function postgresSession(database: string, role: string, password: string): Promise<LiveSession> {
+  const client = new pg.Client({ host: '127.0.0.1', port: 5432, database, user: role, password, application_name: 'app-under-test' });
+  let ended = false;
+  client.on('error', () => undefined);
+  client.once('end', () => (ended = true));
+  await client.connect();
+  return { close: async () => (ended ? undefined : client.end().catch(() => undefined)) };
+}
+
 export async function mariadbSession(user: string, password: string): Promise<LiveSession> {
   const connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user, password });
   connection.on('error', () => undefined);

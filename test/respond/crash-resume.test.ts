@@ -12,7 +12,7 @@ import { isTerminal, type ActionRunState } from '../../src/domain/action-run.js'
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { CORDON_BIN, REPO_ROOT, exited } from '../helpers/cli.js';
 import { newSecret, uniqueName } from '../helpers/connectors.js';
-import { loginPostgres } from '../helpers/logins.js';
+import { loginPostgres, postgresSession } from '../helpers/logins.js';
 import { PASSWORD_AUTH_GROUP, passwordAuthSkip } from '../helpers/password-auth.js';
 import { leakedInGitleaks, waitFor } from '../helpers/respond.js';
 import { skipUnless } from '../helpers/services.js';
@@ -171,10 +171,8 @@ describe('a playbook whose executor is killed resumes without applying anything 
   });
 
   test('killed while delivering the new secret and again while notifying, the playbook completes and each change is made once', async () => {
-    const { Client } = (await import('pg')).default;
-    const app = new Client({ host: '127.0.0.1', port: 5432, database, user: role, password });
-    app.on('error', () => undefined);
-    await app.connect();
+    // The application's session: the playbook ends it on the server.
+    const app = await postgresSession(database, role, password);
     const original = await verifier();
 
     const first = startWorker();
@@ -223,6 +221,6 @@ describe('a playbook whose executor is killed resumes without applying anything 
     assert.equal(byStep['revoke-sessions']!.attempts, 1);
     assert.equal(byStep.notify!.attempts, 2);
     assert.equal(byStep.disable!.attempts, 1);
-    await app.end().catch(() => undefined);
+    await app.close();
   });
 });

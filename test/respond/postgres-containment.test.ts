@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { newSecret, uniqueName } from '../helpers/connectors.js';
 import { dumpDatabase } from '../helpers/dump.js';
@@ -10,17 +9,9 @@ import { PASSWORD_AUTH_GROUP, passwordAuthSkip } from '../helpers/password-auth.
 import { leakedInGitleaks, runsOf, settledRuns, startResponder, waitFor } from '../helpers/respond.js';
 import { skipUnless } from '../helpers/services.js';
 import { adminQuery, openTestStore, STORE_KINDS, storeSkip, type TestStore } from '../helpers/store.js';
-import { loginPostgres } from '../helpers/logins.js';
+import { loginPostgres, postgresSession, type LiveSession } from '../helpers/logins.js';
 
 const skip = (await skipUnless('postgres')) || (await passwordAuthSkip());
-
-/** An application's open connection as the role, kept until the server ends it. */
-async function openSession(database: string, role: string, password: string): Promise<pg.Client> {
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, database, user: role, password, application_name: 'payments-app' });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
 
 async function sessionsOf(role: string): Promise<number> {
   return Number((await adminQuery('select count(*)::int as n from pg_stat_activity where usename = $1', [role])).rows[0].n);
@@ -34,7 +25,7 @@ for (const kind of STORE_KINDS) {
     let store: TestStore;
     let t: TestApp;
     let responder: ReturnType<typeof startResponder>;
-    const sessions: pg.Client[] = [];
+    const sessions: LiveSession[] = [];
 
     before(async () => {
       await adminQuery(`create database ${database}`);
@@ -66,14 +57,14 @@ for (const kind of STORE_KINDS) {
 
     after(async () => {
       await responder?.stop();
-      for (const s of sessions) await s.end().catch(() => undefined);
+      for (const s of sessions) await s.close();
       await t?.close();
       await adminQuery(`drop database if exists ${database} with (force)`);
       for (const role of Object.values(roles)) await adminQuery(`drop role if exists ${role}`);
     });
 
     test('a dry run shows the exact plan, read from the server, and changes nothing', async () => {
-      sessions.push(await openSession(database, roles.plain, secrets.plain), await openSession(database, roles.plain, secrets.plain));
+      sessions.push(await postgresSession(database, roles.plain, secrets.plain), await postgresSession(database, roles.plain, secrets.plain));
       const pids = (await adminQuery('select pid from pg_stat_activity where usename = $1 order by pid', [roles.plain])).rows.map((r) => r.pid as number);
       // Loading the playbook directory records its versions once; the dry run itself records nothing.
       await t.context.playbooks.ready();
@@ -192,7 +183,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('a customer-facing identity stops at awaiting_approval for the disable step, and only another person may approve', async () => {
-      sessions.push(await openSession(database, roles.facing, secrets.facing));
+      sessions.push(await postgresSession(database, roles.facing, secrets.facing));
       // An admin reports this leak: admins may approve, but not what they asked for themselves.
       const sent = await t.app.inject({ method: 'POST', url: '/v1/events?format=gitleaks', headers: t.auth('admin'), payload: leakedInGitleaks(secrets.facing) });
       assert.equal(sent.statusCode, 200, sent.body);
