@@ -74,7 +74,7 @@ describe('notifying owners', () => {
       assert.equal(event.data.team, 'orders');
       assert.equal(event.data.incidentId, tell!.incidentId);
       assert.equal(event.data.message, 'Review the new source.');
-      const tasks = await t.context.db.selectFrom('incidentTasks').select(['team', 'kind', 'status', 'incidentId']).execute();
+      const tasks = await t.context.db.selectFrom('incidentTasks').select(['team', 'kind', 'status', 'incidentId']).where('kind', '<>', 'recovery').execute();
       assert.deepEqual(tasks, [{ team: 'orders', kind: 'session_review', status: 'open', incidentId: tell!.incidentId }]);
     } finally {
       await responder.stop();
