@@ -21,6 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
 import pg from 'pg';
 import type { ActionRun } from '../src/respond/runs.js';
 import { loadConfig } from '../src/runtime/config.js';
@@ -155,7 +156,11 @@ export async function run(args: string[]): Promise<void> {
       await finished;
       executor.off('run', onRun);
       await session.close();
-      if (![...CONTAINMENT].every((step) => marks.has(step))) throw new Error(`run ${i}: containment not verified: ${JSON.stringify([...seen.values()])}`);
+      if (![...CONTAINMENT].every((step) => marks.has(step))) {
+        const failed = await server.context.db.selectFrom('actionRuns').select(['stepId', 'state', 'errorCode', 'error', 'verification'])
+          .where(sql<boolean>`target->>'identityId' = ${identity}`).execute();
+        throw new Error(`run ${i}: containment not verified: ${JSON.stringify(failed)}`);
+      }
       contained.push(Math.max(...[...CONTAINMENT].map((s) => marks.get(s)!)) - accepted);
       rotated.push(marks.get('rotate')! - accepted);
 

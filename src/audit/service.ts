@@ -37,6 +37,15 @@ export interface VerifyResult {
 /** Serializes appends across transactions and processes; released when the transaction ends. */
 const AUDIT_LOCK_KEY = 0x636f7264; // "cord"
 
+/**
+ * Takes the chain's lock until the transaction ends. Other chains (an incident's evidence) take
+ * this same lock before writing, so every transaction takes its locks in one order and two
+ * writers never wait for each other in a circle.
+ */
+export async function lockAuditChain(tx: Tx): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(tx);
+}
+
 /** Field names that would mean a secret is being written into the chain. */
 const SECRET_KEYS = new Set(['value', 'password', 'plaintext', 'secret', 'clientsecret', 'privatekey']);
 
@@ -46,7 +55,7 @@ const SECRET_KEYS = new Set(['value', 'password', 'plaintext', 'secret', 'client
  */
 export async function appendAudit(tx: Tx, actor: Actor, entry: AuditEntry): Promise<AuditRecord> {
   assertNoSecret(entry.payload, '');
-  await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(tx);
+  await lockAuditChain(tx);
   const head = await tx.selectFrom('auditLog').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
   const seq = head ? Number(head.seq) + 1 : 1;
   const at = new Date();

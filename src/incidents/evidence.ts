@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { GENESIS_HASH, canonicalJson, digestPayload, sha256Hex } from '../audit/chain.js';
+import { lockAuditChain } from '../audit/service.js';
 import type { Executor, Tx } from '../store/db.js';
 import type { EvidenceItemRow } from '../store/schema.js';
 
@@ -44,7 +45,8 @@ export function evidenceLink(item: Omit<EvidenceItem, 'content' | 'hash'>): stri
 
 /** Appends an item to its incident's chain in the caller's transaction; idempotent on `id`. */
 export async function appendEvidence(tx: Tx, item: NewEvidence): Promise<EvidenceItem> {
-  await sql`select pg_advisory_xact_lock(hashtext(${`evidence:${item.incidentId}`}))`.execute(tx);
+  // Appends to an incident's chain take turns under the audit chain's lock (one lock order for all).
+  await lockAuditChain(tx);
   const existing = await tx.selectFrom('evidenceItems').selectAll().where('id', '=', item.id).executeTakeFirst();
   if (existing) return toItem(existing);
   const head = await tx.selectFrom('evidenceItems').select(['hash']).where('incidentId', '=', item.incidentId).orderBy('seq', 'desc').limit(1).executeTakeFirst();

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { digestPayload } from '../audit/chain.js';
-import type { Verification } from '../connectors/contract.js';
+import type { ActionPlan, Verification } from '../connectors/contract.js';
 import { check, verification as proof } from '../connectors/proof.js';
 import { CordonError, InvalidInputError, NotFoundError, UnavailableError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
@@ -11,6 +11,7 @@ import { escalateIncident, recordIncidentChange } from '../incidents/store.js';
 import type { Fingerprinter } from '../secrets/fingerprint.js';
 import type { Sealer } from '../secrets/sealed.js';
 import type { Db, Tx } from '../store/db.js';
+import { isTransientDatabaseError } from '../store/errors.js';
 import { enqueueJob } from '../store/jobs.js';
 import { DeliverySpec } from '../domain/delivery.js';
 import type { DeliveryReceipt, SecretDelivery } from './delivery.js';
@@ -147,8 +148,12 @@ export function actionExecutor(deps: ExecutorDeps) {
     return last;
   }
 
-  /** planned → (awaiting_approval | approved): the diff is read from the system now. */
-  async function begin(run: ActionRun, actor: Actor): Promise<ActionRun | undefined> {
+  /**
+   * planned: the diff is read from the system now. A step that needs approval waits for it
+   * (committed here); one that does not is handed to `perform` with its plan, which records
+   * `approved` and `running` in one transaction.
+   */
+  async function begin(run: ActionRun, actor: Actor): Promise<{ plan: ActionPlan; planDigest: string } | undefined> {
     const bound = await bind(run);
     const plan = await withTimeout(bound.plan(run.params), run.timeoutMs, `planning ${run.action} on ${run.targetLabel}`);
     const planDigest = digestPayload(plan);
@@ -163,14 +168,14 @@ export function actionExecutor(deps: ExecutorDeps) {
       deps.onQueued?.();
       return undefined;
     }
-    return commit((tx) => transition(tx, run, 'approved', { plan, planDigest }, actor, `${run.action} on ${run.targetLabel} planned: ${plan.changes.length} change(s), no approval needed`));
+    return { plan, planDigest };
   }
 
-  /** approved | running (resumed) → succeeded → verified | verification_failed. */
-  async function perform(run: ActionRun, actor: Actor): Promise<void> {
+  /** (planned →) approved | running (resumed) → succeeded → verified | verification_failed. */
+  async function perform(run: ActionRun, actor: Actor, planned?: { plan: ActionPlan; planDigest: string }): Promise<void> {
     const bound = await bind(run);
     const resumed = run.state === 'running';
-    if (run.state === 'approved') {
+    if (run.state === 'planned' || run.state === 'approved') {
       if (run.approval) {
         // People approved a diff: it must still be the diff that would be applied.
         const plan = await withTimeout(bound.plan(run.params), run.timeoutMs, `planning ${run.action} on ${run.targetLabel}`);
@@ -188,11 +193,14 @@ export function actionExecutor(deps: ExecutorDeps) {
         }
       }
       const secret = run.action === 'rotate_credential' && !run.secretSealed ? generateSecret() : undefined;
-      run = await commit(async (tx) => transition(tx, run, 'running', {
-        attempts: run.attempts + 1,
-        ...(run.startedAt ? {} : { startedAt: new Date() }),
-        ...(secret ? { secretSealed: await deps.sealer.seal(secret), secretFingerprint: deps.fingerprint(secret) } : {}),
-      }, actor, `${run.action} on ${run.targetLabel}: attempt ${run.attempts + 1} of ${run.maxAttempts}`));
+      const sealed = secret ? { secretSealed: await deps.sealer.seal(secret), secretFingerprint: deps.fingerprint(secret) } : {};
+      run = await commit(async (tx) => {
+        const approved = run.state === 'planned' && planned
+          ? await transition(tx, run, 'approved', planned, actor, `${run.action} on ${run.targetLabel} planned: ${planned.plan.changes.length} change(s), no approval needed`)
+          : run;
+        return transition(tx, approved, 'running', { attempts: run.attempts + 1, ...(run.startedAt ? {} : { startedAt: new Date() }), ...sealed }, actor,
+          `${run.action} on ${run.targetLabel}: attempt ${run.attempts + 1} of ${run.maxAttempts}`);
+      });
     } else {
       run = await commit(async (tx) => {
         const resumedRun = await updateRun(tx, run, { attempts: run.attempts + 1 });
@@ -255,11 +263,13 @@ export function actionExecutor(deps: ExecutorDeps) {
   }
 
   async function onError(run: ActionRun, actor: Actor, error: unknown): Promise<void> {
-    const code = error instanceof CordonError ? error.code : 'ERR_INTERNAL';
+    // An unreachable system, a step over its time, or the store losing a race (a deadlock) get past with a retry.
+    const transient = isTransientDatabaseError(error);
+    const retryable = error instanceof UnavailableError || transient;
+    const code = error instanceof CordonError ? error.code : transient ? 'ERR_STORE_TRANSIENT' : 'ERR_INTERNAL';
     const message = error instanceof Error ? error.message : String(error);
-    const retryable = error instanceof UnavailableError;
     const attempts = run.state === 'running' ? run.attempts : run.attempts + 1;
-    if (!(error instanceof CordonError)) deps.logger.error({ err: error, run: run.id }, 'action run failed unexpectedly');
+    if (!(error instanceof CordonError) && !retryable) deps.logger.error({ err: error, run: run.id }, 'action run failed unexpectedly');
     if (retryable && attempts < run.maxAttempts) {
       const delay = Math.min(settings.backoffBaseMs * 2 ** (attempts - 1), settings.backoffMaxMs);
       const nextAttemptAt = new Date(Date.now() + delay);
@@ -287,12 +297,9 @@ export function actionExecutor(deps: ExecutorDeps) {
     const actor = await actorOf(claimed);
     let run = claimed;
     try {
-      if (run.state === 'planned') {
-        const next = await begin(run, actor);
-        if (!next) return;
-        run = next;
-      }
-      await perform(run, actor);
+      const planned = run.state === 'planned' ? await begin(run, actor) : undefined;
+      if (run.state === 'planned' && !planned) return;
+      await perform(run, actor, planned);
     } catch (error) {
       // The run as it is now (a transition may have committed before the error).
       const current = await deps.db.selectFrom('actionRuns').selectAll().where('id', '=', run.id).executeTakeFirst();
