@@ -303,8 +303,10 @@ describe('responding in the console, against the real response engine', { skip: 
   });
 
   test('the overview shows open incidents by severity, steps awaiting approval, time to contain and exposure window over time, and readiness', async () => {
-    // One more incident, approved through the API and contained, so the chart has a point of its own.
+    // Two more incidents: one left awaiting approval, one approved through the API and contained, so the chart has a point of its own.
+    await leak('demoAwsSecret/airflow+Kq9zT1xV3bN5mW7pL2cR4', 'dags/.env');
     await leak('demoAwsSecret/backup+Zz1xY2wV3uT4sR5qP6oN7', 'ops/backup/.env');
+    await settledRuns(server.t, server.responder, 'svc-airflow', ['awaiting_approval']);
     const [waiting] = await settledRuns(server.t, server.responder, 'svc-backup', ['awaiting_approval']);
     const approved = await server.t.app.inject({ method: 'POST', url: `/v1/actions/${waiting!.id}/approve`, headers: server.t.auth('admin'), payload: { planDigest: waiting!.planDigest } });
     assert.equal(approved.statusCode, 200, approved.body);
@@ -320,11 +322,12 @@ describe('responding in the console, against the real response engine', { skip: 
     for (const severity of ['critical', 'high', 'medium', 'low']) {
       await tiles.getByRole('listitem').filter({ hasText: new RegExp(`^\\s*${metrics.incidents.openBySeverity[severity] ?? 0}\\s*${severity}\\s*$`, 'i') }).waitFor();
     }
-    await page.getByRole('link', { name: `${metrics.incidents.open} open incidents` }).waitFor();
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    await page.getByRole('link', { name: plural(metrics.incidents.open, 'open incident') }).waitFor();
     const awaiting = page.getByRole('region', { name: 'Actions awaiting approval' });
-    await awaiting.getByText(`${metrics.actionsAwaitingApproval} steps awaiting approval`).waitFor();
     assert.ok(metrics.actionsAwaitingApproval >= 1);
-    await awaiting.getByRole('link', { name: /^quarantine → / }).first().waitFor();
+    await awaiting.getByText(`${plural(metrics.actionsAwaitingApproval, 'step')} awaiting approval`).waitFor();
+    await awaiting.getByRole('link', { name: /^quarantine → .*svc-airflow/ }).waitFor();
 
     const chart = page.getByRole('region', { name: 'Time to contain and exposure window' });
     const contained = metrics.series.filter((p) => p.timeToContainMs !== null).length;
