@@ -127,6 +127,9 @@ describe('responding in the console, against the real response engine', { skip: 
     const approval = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith(`/v1/actions/${run!.id}/approve`));
     await form.getByRole('button', { name: 'Approve this plan' }).click();
     assert.deepEqual((await approval).postDataJSON(), { planDigest: run!.planDigest, reason: 'owner confirmed on call' });
+    // Focus goes back to the step, whose state follows.
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H3');
+    assert.match(await page.evaluate(() => (document.activeElement as unknown as { textContent: string }).textContent), /^Quarantine → /);
 
     // The executor quarantines, proves it, and the page follows it live to verified and contained.
     await inState(step, 'verified').waitFor();

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import type { ApiRole } from '../../../src/domain/roles.js';
 import { api } from '../api/endpoints';
 import type { ActionPlan, ActionRun, Approval, Decided } from '../api/types';
@@ -65,11 +65,12 @@ function mayDecide(run: ActionRun, role: ApiRole): boolean {
 export function ActionRunCard({ run }: { run: ActionRun }) {
   const { me } = useSession();
   const headingId = useId();
+  const heading = useRef<HTMLHeadingElement>(null);
   const decides = mayDecide(run, me.role);
   return (
     <article className="action-run" aria-labelledby={headingId} data-state={run.state} id={`run-${run.id}`}>
       <header className="action-run-header">
-        <h3 id={headingId}>{sentence(run.action)} <span className="muted">→ {run.targetLabel}</span></h3>
+        <h3 id={headingId} ref={heading} tabIndex={-1}>{sentence(run.action)} <span className="muted">→ {run.targetLabel}</span></h3>
         <Badge kind="state" value={run.state} />
       </header>
       <p className="muted small">
@@ -91,7 +92,7 @@ export function ActionRunCard({ run }: { run: ActionRun }) {
       {run.error ? <p className={run.state === 'failed' || run.state === 'verification_failed' ? 'warn' : 'muted'}>{run.errorCode ? <code>{run.errorCode}</code> : null} {run.error}</p> : null}
       {run.state === 'awaiting_approval' ? (
         decides || me.role === 'admin'
-          ? <ApprovalControls run={run} breakGlassOnly={!decides} />
+          ? <ApprovalControls run={run} breakGlassOnly={!decides} onDecided={() => heading.current?.focus()} />
           : <p className="muted">Awaiting approval by {run.approval?.roles.join(' or ') ?? 'an approver'}; your role ({me.role}) cannot decide it.</p>
       ) : null}
     </article>
@@ -100,7 +101,8 @@ export function ActionRunCard({ run }: { run: ActionRun }) {
 
 const MIN_BREAK_GLASS_REASON = 10;
 
-function ApprovalControls({ run, breakGlassOnly }: { run: ActionRun; breakGlassOnly: boolean }) {
+/** Approve or deny; once decided, focus returns to the step, whose state then follows live. */
+function ApprovalControls({ run, breakGlassOnly, onDecided }: { run: ActionRun; breakGlassOnly: boolean; onDecided(): void }) {
   const queryClient = useQueryClient();
   const { me } = useSession();
   const [mode, setMode] = useState<'idle' | 'approve' | 'deny'>('idle');
@@ -115,6 +117,7 @@ function ApprovalControls({ run, breakGlassOnly }: { run: ActionRun; breakGlassO
       setMode('idle');
       setReason('');
       setRecorded(outcome.decided ? null : outcome);
+      onDecided();
       await Promise.all([queryClient.invalidateQueries({ queryKey: ['actions'] }), queryClient.invalidateQueries({ queryKey: ['incidents'] })]);
     },
   });

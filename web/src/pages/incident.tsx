@@ -1,5 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { Link, useParams } from 'react-router';
+import { useEffect } from 'react';
+import { Link, useLocation, useParams } from 'react-router';
 import { api, keys } from '../api/endpoints';
 import type { ActionRun, IncidentDetail, ReportFormat } from '../api/types';
 import { ActionRunCard } from '../components/action-run';
@@ -151,6 +152,12 @@ function IncidentBody({ incident }: { incident: IncidentDetail }) {
 export function IncidentPage() {
   const { id = '' } = useParams();
   const query = useQuery({ queryKey: keys.incident(id), queryFn: () => api.incident(id) });
+  const { hash } = useLocation();
+  const loaded = query.isSuccess;
+  // A link to one step (`#run-<id>`, from the overview or the timeline) scrolls to it once the incident is drawn.
+  useEffect(() => {
+    if (loaded && hash) document.getElementById(decodeURIComponent(hash.slice(1)))?.scrollIntoView({ block: 'start' });
+  }, [loaded, hash]);
   if (!query.isSuccess) return <Page title={`Incident ${id}`}><Loaded query={query} what="the incident">{() => null}</Loaded></Page>;
   return <IncidentBody incident={query.data} />;
 }
