@@ -255,6 +255,12 @@ describe('responding in the console, against the real response engine', { skip: 
     const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download report (JSON)' }).click()]);
     const parsed = JSON.parse(await readFile((await json.path())!, 'utf8')) as { incident: { id: string; title: string }; evidence: { verification: { ok: boolean } } };
     assert.deepEqual([parsed.incident.id, parsed.incident.title, parsed.evidence.verification.ok], [incidentId, title, true]);
+    // The evidence with its contents, for a third party to check offline.
+    const [chain] = await Promise.all([page.waitForEvent('download'), evidence.getByRole('button', { name: 'Download the evidence with contents (JSON)' }).click()]);
+    const exported = JSON.parse(await readFile((await chain.path())!, 'utf8')) as { verification: { ok: boolean }; items: { hash: string; content: unknown }[] };
+    assert.equal(exported.verification.ok, true);
+    assert.deepEqual(exported.items.map((i) => i.hash), incident.evidence.map((e) => e.hash));
+    assert.ok(exported.items.every((i) => i.content !== undefined));
   });
 
   test('a responder adds a note and ticks off a task, cannot close over a pending step, which an admin forces with a reason', async () => {

@@ -65,6 +65,8 @@ export const api = {
     sendJson<{ ok: true }>('PATCH', `${incidentPath(incidentId)}/tasks/${id(taskId)}`, { status }),
   snapshotBlastRadius: (incidentId: string) => postJson<{ blastRadius: unknown }>(`${incidentPath(incidentId)}/blast-radius`, {}),
   verifyEvidence: (incidentId: string) => getJson<EvidenceVerification>(`${incidentPath(incidentId)}/evidence/verify`),
+  /** The evidence chain with every item's content, as a file for a third party to check. */
+  evidenceExport: async (incidentId: string) => (await request(`${incidentPath(incidentId)}/evidence`)).blob(),
   /** The report as a file: fetched with the token (never put in a URL), handed to the browser as a blob. */
   incidentReport: async (incidentId: string, format: ReportFormat) => {
     const response = await request(withQuery(`${incidentPath(incidentId)}/report`, { format }), { accept: format === 'md' ? 'text/markdown' : 'application/json' });

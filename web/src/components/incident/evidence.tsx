@@ -1,7 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, keys } from '../../api/endpoints';
-import { request } from '../../api/client';
 import type { EvidenceItem, IncidentDetail } from '../../api/types';
 import { Loaded } from '../loaded';
 import { ProblemView } from '../problem';
@@ -33,7 +32,7 @@ function RefLink({ item }: { item: EvidenceItem }) {
 /** Items hashed into the incident's own chain (detections, events, blast radii, notes, proofs), with the chain's status. */
 export function Evidence({ incident }: { incident: IncidentDetail }) {
   const exportChain = useMutation({
-    mutationFn: async () => saveBlob(await (await request(`/v1/incidents/${encodeURIComponent(incident.id)}/evidence`)).blob(), `incident-${incident.id}-evidence.json`),
+    mutationFn: async () => saveBlob(await api.evidenceExport(incident.id), `incident-${incident.id}-evidence.json`),
   });
   return (
     <>
