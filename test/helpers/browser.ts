@@ -1,10 +1,14 @@
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { ApiRole } from '../../src/domain/roles.js';
 import { buildState } from '../../web/build.js';
-import type { TestApp } from './app.js';
-import { startSeededApp } from './events.js';
+import { startTestApp, type TestApp } from './app.js';
+import { startResponder } from './respond.js';
+import { seedExampleInventory } from './seed.js';
+import { openTestStore } from './store.js';
 
 /** Debian's Chromium (`apt-get install -y chromium`, which .ci/run does); Playwright never downloads a browser here. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -27,8 +31,39 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
+/**
+ * The playbook the browser tests run against: a leaked secret gets its identity quarantined by
+ * the broker, once an approver approves the exact diff, then evidence kept. It acts on Cordon's
+ * own broker only, so no external system is touched, and the quarantine is a containment action,
+ * so an approved incident ends contained with a time to contain and an exposure window.
+ */
+export const CONSOLE_PLAYBOOK = `apiVersion: cordon/v1
+kind: Playbook
+id: quarantine-leaked-identity
+title: Quarantine a leaked identity, with approval
+description: A leaked secret of a known identity has its broker tokens suspended, once an approver agrees.
+match:
+  types: [secret_exposure]
+tiers:
+  - name: contain
+    steps:
+      - id: quarantine
+        action: quarantine
+        target: identity
+        params:
+          ttl: 1h
+        approval:
+          required: true
+  - name: record
+    steps:
+      - id: evidence
+        action: snapshot_evidence
+`;
+
 export interface ConsoleServer {
   t: TestApp;
+  /** The workers, whose events tell when the response engine has moved. */
+  responder: ReturnType<typeof startResponder>;
   /** Where the real server listens, e.g. http://127.0.0.1:41234 */
   url: string;
   close(): Promise<void>;
@@ -36,15 +71,28 @@ export interface ConsoleServer {
 
 /**
  * The real API and console, listening on a free port of the loopback, on an embedded store that
- * holds the example inventory. The console is the production build of web/ (`npm test` makes it
- * when stale); testing an old build would test the wrong code, so a stale one fails here.
+ * holds the example inventory, with the workers `serve` runs (the job queue and the action
+ * executor) and `CONSOLE_PLAYBOOK` as the only playbook. The console is the production build of
+ * web/ (`npm test` makes it when stale); testing an old build would test the wrong code, so a
+ * stale one fails here.
  */
 export async function startConsoleServer(): Promise<ConsoleServer> {
   const state = await buildState();
   if (state !== 'fresh') throw new Error(`the console build (web/dist) is ${state}: run npm run build:web (npm test does it first)`);
-  const t = await startSeededApp('pglite');
+  const playbooks = await mkdtemp(join(tmpdir(), 'cordon-console-playbooks-'));
+  await writeFile(join(playbooks, 'quarantine-leaked-identity.yaml'), CONSOLE_PLAYBOOK);
+  const t = await startTestApp(await openTestStore('pglite'), { CORDON_PLAYBOOK_DIR: playbooks });
+  await seedExampleInventory(t.context.db, t.context.fingerprint);
+  const responder = startResponder(t);
   const url = await t.app.listen({ host: '127.0.0.1', port: 0 });
-  return { t, url, close: () => t.close() };
+  return {
+    t, url, responder,
+    async close() {
+      await responder.stop();
+      await t.close();
+      await rm(playbooks, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface ConsolePage {
@@ -88,4 +136,39 @@ export async function signIn(page: Page, token: string): Promise<void> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Waits for a page's main heading. */
+export function heading(page: Page, name: string | RegExp): Promise<void> {
+  return page.getByRole('heading', { level: 1, name }).waitFor();
+}
+
+/**
+ * The pages a test file's tests open, each in a fresh browser context (its own sessionStorage),
+ * signed in through the form when asked. `closeAll` (after each test) closes them and returns
+ * every problem they saw: a test ends with none.
+ */
+export class ConsolePages {
+  private readonly opened: ConsolePage[] = [];
+  constructor(private readonly browser: () => Browser, private readonly server: () => ConsoleServer) {}
+
+  async fresh(): Promise<Page> {
+    const consolePage = await openConsole(this.browser(), this.server());
+    consolePage.page.setDefaultTimeout(15_000);
+    this.opened.push(consolePage);
+    return consolePage.page;
+  }
+
+  async signedIn(role: ApiRole): Promise<Page> {
+    const page = await this.fresh();
+    await signIn(page, this.server().t.tokens[role]);
+    return page;
+  }
+
+  async closeAll(): Promise<string[]> {
+    const pages = this.opened.splice(0);
+    const problems = pages.flatMap((p) => p.problems);
+    await Promise.all(pages.map((p) => p.close()));
+    return problems;
+  }
 }

@@ -85,7 +85,7 @@ describe('the console served by the API', () => {
   });
 
   test('the API keeps its own answers: unknown API paths stay problem+json 404s', async () => {
-    for (const url of ['/v1/nowhere', '/v1', '/oauth2/nowhere', '/.well-known/nowhere', '/metrics']) {
+    for (const url of ['/v1/nowhere', '/v1', '/oauth2/nowhere', '/.well-known/nowhere']) {
       const res = await t.app.inject({ method: 'GET', url });
       assert.equal(res.statusCode, 404, url);
       assert.match(res.headers['content-type'] as string, /^application\/problem\+json/, url);
@@ -93,6 +93,10 @@ describe('the console served by the API', () => {
     }
     assert.equal((await t.app.inject({ method: 'GET', url: '/healthz' })).json().status, 'ok');
     assert.equal((await t.app.inject({ method: 'GET', url: '/openapi.json' })).statusCode, 401);
+    // Prometheus' /metrics is an API route (a reader's token), never the console's page.
+    const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(metrics.statusCode, 401);
+    assert.match(metrics.headers['content-type'] as string, /^application\/problem\+json/);
     assert.equal((await t.app.inject({ method: 'GET', url: '/v1/identities', headers: t.auth('viewer') })).statusCode, 200);
     assert.equal((await t.app.inject({ method: 'POST', url: '/', payload: {} })).statusCode, 404);
   });

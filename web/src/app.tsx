@@ -11,6 +11,7 @@ import { IdentityPage } from './pages/identity';
 import { IncidentPage } from './pages/incident';
 import { IncidentsPage } from './pages/incidents';
 import { OverviewPage } from './pages/overview';
+import { PlaybookPage } from './pages/playbook';
 import { PlaybooksPage } from './pages/playbooks';
 import { PoliciesPage } from './pages/policies';
 import { SignIn } from './pages/sign-in';
@@ -43,6 +44,7 @@ function SignedIn() {
           <Route path="detections" element={<DetectionsPage />} />
           <Route path="detections/:id" element={<DetectionPage />} />
           <Route path="playbooks" element={<PlaybooksPage />} />
+          <Route path="playbooks/:id" element={<PlaybookPage />} />
           <Route path="policies" element={<PoliciesPage />} />
           <Route path="audit" element={<AuditPage />} />
           <Route path="*" element={<Page title="Not found"><p>The console has no page at this address.</p></Page>} />

@@ -45,7 +45,7 @@ export function withQuery(path: string, query: Query = {}): string {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   json?: unknown;
   yaml?: string;
   accept?: string;
@@ -87,8 +87,12 @@ export async function getJson<T>(path: string, query?: Query, options: RequestOp
   return (await request(withQuery(path, query), options)).json() as Promise<T>;
 }
 
-export async function postJson<T>(path: string, json: unknown): Promise<T> {
-  return (await request(path, { method: 'POST', json })).json() as Promise<T>;
+export async function sendJson<T>(method: 'POST' | 'PUT' | 'PATCH', path: string, json: unknown): Promise<T> {
+  return (await request(path, { method, json })).json() as Promise<T>;
+}
+
+export function postJson<T>(path: string, json: unknown): Promise<T> {
+  return sendJson<T>('POST', path, json);
 }
 
 async function problemOf(response: Response, path: string): Promise<ApiProblem> {

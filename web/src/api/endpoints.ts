@@ -3,14 +3,15 @@
  * cached. The first element of every key names its area: live updates invalidate by area
  * (see live/invalidation.ts).
  */
-import { getJson, postJson, request, withQuery } from './client';
+import { getJson, postJson, request, sendJson, withQuery } from './client';
 import type {
-  ActionFilter, ActionRun, AuditFilter, AuditRecord, AuditVerification, AuthorizeRequest, BlastRadius, Decision, DecisionFilter,
-  DecisionRecord, DetectionDetail, DetectionFilter, Detection, IdentityDetail, IdentityFilter, IdentitySummary, Incident,
-  IncidentDetail, IncidentFilter, Me, Page, PlaybookSummary, PolicyVersion, ReportFormat, ServingPolicies,
+  ActionFilter, ActionRun, AuditFilter, AuditRecord, AuditVerification, AuthorizeRequest, BlastRadius, Decided, Decision, DecisionFilter,
+  DecisionRecord, DetectionDetail, DetectionFilter, Detection, DryRun, DryRunRequest, EvidenceVerification, IdentityDetail, IdentityFilter,
+  IdentityReadiness, IdentitySummary, Incident, IncidentDetail, IncidentFilter, IncidentStatusChange, Me, OverallMetrics, Page, Playbook,
+  PlaybookValidation, PlaybookVersion, PolicyVersion, Readiness, ReportFormat, ServingPolicies,
 } from './types';
 
-export type Area = 'identities' | 'detections' | 'incidents' | 'actions' | 'playbooks' | 'policies' | 'audit' | 'audit-verify';
+export type { Area } from './areas';
 
 export const keys = {
   identities: (filter: IdentityFilter) => ['identities', 'list', filter] as const,
@@ -20,8 +21,13 @@ export const keys = {
   detection: (id: string) => ['detections', 'detail', id] as const,
   incidents: (filter: IncidentFilter) => ['incidents', 'list', filter] as const,
   incident: (id: string) => ['incidents', 'detail', id] as const,
+  evidenceVerification: (id: string) => ['incidents', 'evidence-verify', id] as const,
+  incidentMetrics: () => ['incidents', 'metrics'] as const,
   actions: (filter: ActionFilter) => ['actions', 'list', filter] as const,
-  playbooks: () => ['playbooks'] as const,
+  playbooks: () => ['playbooks', 'list'] as const,
+  playbook: (id: string, version?: number) => ['playbooks', 'detail', id, version ?? 'latest'] as const,
+  readiness: () => ['readiness', 'all'] as const,
+  identityReadiness: (id: string) => ['readiness', 'identity', id] as const,
   audit: (filter: AuditFilter) => ['audit', 'list', filter] as const,
   auditVerification: () => ['audit-verify'] as const,
   servingPolicies: () => ['policies', 'serving'] as const,
@@ -30,6 +36,7 @@ export const keys = {
 };
 
 const id = encodeURIComponent;
+const incidentPath = (incidentId: string) => `/v1/incidents/${id(incidentId)}`;
 
 export const api = {
   me: (token?: string) => getJson<Me>('/v1/me', undefined, token ? { token } : {}),
@@ -51,20 +58,35 @@ export const api = {
   authorize: (body: AuthorizeRequest) => postJson<Decision>('/v1/authorize', body),
 
   incidents: (filter: IncidentFilter) => getJson<Page<Incident>>('/v1/incidents', { ...filter }),
-  incident: (incidentId: string) => getJson<IncidentDetail>(`/v1/incidents/${id(incidentId)}`),
+  incident: (incidentId: string) => getJson<IncidentDetail>(incidentPath(incidentId)),
+  setIncidentStatus: (incidentId: string, change: IncidentStatusChange) => postJson<{ ok: true }>(`${incidentPath(incidentId)}/status`, change),
+  addNote: (incidentId: string, text: string) => postJson<{ id: string }>(`${incidentPath(incidentId)}/notes`, { text }),
+  setTaskStatus: (incidentId: string, taskId: string, status: 'open' | 'done' | 'cancelled') =>
+    sendJson<{ ok: true }>('PATCH', `${incidentPath(incidentId)}/tasks/${id(taskId)}`, { status }),
+  snapshotBlastRadius: (incidentId: string) => postJson<{ blastRadius: unknown }>(`${incidentPath(incidentId)}/blast-radius`, {}),
+  verifyEvidence: (incidentId: string) => getJson<EvidenceVerification>(`${incidentPath(incidentId)}/evidence/verify`),
+  /** The evidence chain with every item's content, as a file for a third party to check. */
+  evidenceExport: async (incidentId: string) => (await request(`${incidentPath(incidentId)}/evidence`)).blob(),
   /** The report as a file: fetched with the token (never put in a URL), handed to the browser as a blob. */
   incidentReport: async (incidentId: string, format: ReportFormat) => {
-    const response = await request(withQuery(`/v1/incidents/${id(incidentId)}/report`, { format }), { accept: format === 'md' ? 'text/markdown' : 'application/json' });
+    const response = await request(withQuery(`${incidentPath(incidentId)}/report`, { format }), { accept: format === 'md' ? 'text/markdown' : 'application/json' });
     return response.blob();
   },
+  incidentMetrics: () => getJson<OverallMetrics>('/v1/metrics/incidents'),
 
-  actions: (filter: ActionFilter) => getJson<{ items: ActionRun[] }>('/v1/actions', { ...filter }),
+  actions: (filter: ActionFilter) => getJson<Page<ActionRun>>('/v1/actions', { ...filter }),
   /** Approves exactly the plan that was shown: the server refuses a digest that no longer matches. */
-  approveAction: (actionId: string, planDigest: string, reason?: string) =>
-    postJson<ActionRun>(`/v1/actions/${id(actionId)}/approve`, reason ? { planDigest, reason } : { planDigest }),
-  denyAction: (actionId: string, reason: string) => postJson<ActionRun>(`/v1/actions/${id(actionId)}/deny`, { reason }),
+  approveAction: (actionId: string, body: { planDigest: string; reason?: string; breakGlass?: boolean }) =>
+    postJson<Decided>(`/v1/actions/${id(actionId)}/approve`, body),
+  denyAction: (actionId: string, reason: string) => postJson<Decided>(`/v1/actions/${id(actionId)}/deny`, { reason }),
 
-  playbooks: () => getJson<{ items: PlaybookSummary[] }>('/v1/playbooks'),
-  validatePlaybook: async (yaml: string) => (await request('/v1/playbooks/validate', { method: 'POST', yaml })).json() as Promise<unknown>,
-  dryRunPlaybook: (detectionId: string) => postJson<unknown>('/v1/playbooks/dry-run', { detectionId }),
+  playbooks: () => getJson<{ items: Playbook[] }>('/v1/playbooks'),
+  playbook: (playbookId: string, version?: number) =>
+    getJson<{ playbook: Playbook; versions: PlaybookVersion[] }>(`/v1/playbooks/${id(playbookId)}`, { version }),
+  /** Sent as YAML text, so the API's errors name the line and column in it. */
+  validatePlaybook: async (yaml: string) => (await request('/v1/playbooks/validate', { method: 'POST', yaml })).json() as Promise<PlaybookValidation>,
+  dryRunPlaybook: (body: DryRunRequest) => postJson<DryRun>('/v1/playbooks/dry-run', body),
+
+  readiness: () => getJson<Readiness>('/v1/readiness'),
+  identityReadiness: (identityId: string) => getJson<IdentityReadiness>(`/v1/identities/${id(identityId)}/readiness`),
 };

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { api, keys } from '../api/endpoints';
-import type { BlastRadius } from '../api/types';
+import type { BlastRadius, BlastRadiusNode, BlastRadiusSnapshot } from '../api/types';
 import { Badge } from './badge';
 import type { GraphLink, GraphNode } from './graph';
 import { Loaded } from './loaded';
@@ -12,11 +12,32 @@ const Graph = lazy(() => import('./graph'));
 
 const nodeKey = (ref: { type: string; id: string }) => `${ref.type}:${ref.id}`;
 
+/** A blast radius as drawn: the live walk of an identity, or an incident's snapshot of one (which counts where the walk lists). */
+interface RadiusView {
+  startId: string;
+  depth: number;
+  truncated: boolean;
+  counts: { identities: number; credentials: number; sessions: number };
+  nodes: BlastRadiusNode[];
+  resources: BlastRadius['resources'];
+  revocationImpact: BlastRadius['revocationImpact'];
+}
+
+const liveView = (radius: BlastRadius): RadiusView => ({
+  startId: radius.start.id, depth: radius.depth, truncated: radius.truncated, nodes: radius.nodes, resources: radius.resources, revocationImpact: radius.revocationImpact,
+  counts: { identities: radius.identities.length, credentials: radius.credentials.length, sessions: radius.sessions.length },
+});
+
+const snapshotView = (snapshot: BlastRadiusSnapshot): RadiusView => ({
+  startId: snapshot.identityId, depth: snapshot.depth, truncated: snapshot.truncated, nodes: snapshot.nodes, resources: snapshot.resources,
+  revocationImpact: snapshot.revocationImpact, counts: { identities: snapshot.identities, credentials: snapshot.credentials, sessions: snapshot.sessions },
+});
+
 /**
  * The walk's nodes, each linked from the node that reached it, plus the resources the reached
  * identities can access (the walk lists those apart), linked from each identity they are reached through.
  */
-function toGraph(radius: BlastRadius): { nodes: GraphNode[]; links: GraphLink[] } {
+function toGraph(radius: RadiusView): { nodes: GraphNode[]; links: GraphLink[] } {
   const nodes: GraphNode[] = radius.nodes.map((n) => ({
     key: nodeKey(n), label: n.label, type: n.type, depth: n.depth,
     detail: n.depth === 0 ? 'the start' : `reached by ${n.via.replace(/_/g, ' ')} from ${n.from ? nodeKey(n.from) : '?'}, ${n.depth} step${n.depth === 1 ? '' : 's'} away`,
@@ -45,23 +66,34 @@ export function BlastRadiusView({ identityId }: { identityId: string }) {
   const query = useQuery({ queryKey: keys.blastRadius(identityId), queryFn: () => api.blastRadius(identityId) });
   return (
     <Loaded query={query} what="the blast radius">
-      {(radius) => <BlastRadiusBody radius={radius} />}
+      {(radius) => <LiveBlastRadius radius={radius} />}
     </Loaded>
   );
 }
 
-function BlastRadiusBody({ radius }: { radius: BlastRadius }) {
+function LiveBlastRadius({ radius }: { radius: BlastRadius }) {
+  const view = useMemo(() => liveView(radius), [radius]);
+  return <BlastRadiusBody radius={view} />;
+}
+
+/** An incident's blast-radius snapshot, drawn and listed like a live one. */
+export function BlastRadiusSnapshotView({ snapshot }: { snapshot: BlastRadiusSnapshot }) {
+  const radius = useMemo(() => snapshotView(snapshot), [snapshot]);
+  return <BlastRadiusBody radius={radius} />;
+}
+
+function BlastRadiusBody({ radius }: { radius: RadiusView }) {
   const { nodes, links } = useMemo(() => toGraph(radius), [radius]);
   const [focus, setFocus] = useState<{ key: string } | null>(null);
   const impact = radius.revocationImpact;
-  const label = `Blast radius graph of ${radius.start.id}: ${nodes.length} nodes and ${links.length} edges, up to depth ${radius.depth}${radius.truncated ? ', truncated' : ''}`;
+  const label = `Blast radius graph of ${radius.startId}: ${nodes.length} nodes and ${links.length} edges, up to depth ${radius.depth}${radius.truncated ? ', truncated' : ''}`;
   return (
     <div className="blast-radius">
       <p className="summary-line">
-        {radius.identities.length} identities, {radius.credentials.length} credentials, {radius.sessions.length} sessions and {radius.resources.length} resources reached.{' '}
+        {radius.counts.identities} identities, {radius.counts.credentials} credentials, {radius.counts.sessions} sessions and {radius.resources.length} resources reached.{' '}
         {impact.safeToRevoke
           ? <strong className="ok">Safe to revoke: nothing else depends on it.</strong>
-          : <strong className="warn">Revoking breaks {impact.consumers.length} consumer{impact.consumers.length === 1 ? '' : 's'} (highest criticality: {impact.highestCriticality ?? 'unknown'}).</strong>}
+          : <strong className="warn">Not safe to revoke: revoking breaks {impact.consumers.length} consumer{impact.consumers.length === 1 ? '' : 's'} (highest criticality: {impact.highestCriticality ?? 'unknown'}).</strong>}
         {radius.truncated ? <span className="warn"> The walk stopped at its node limit: the radius is larger.</span> : null}
       </p>
       <Suspense fallback={<p className="loading" role="status">Loading the graph view…</p>}>

@@ -6,6 +6,8 @@ export interface FilterField {
   label: string;
   type: 'search' | 'text' | 'select';
   options?: readonly string[];
+  /** What an option reads as, when its value is not words (`true` → "open only"). */
+  optionLabels?: Readonly<Record<string, string>>;
   placeholder?: string;
 }
 
@@ -41,7 +43,7 @@ export function FilterBar({ fields, label }: { fields: readonly FilterField[]; l
           {field.type === 'select' ? (
             <select name={field.name} defaultValue={params.get(field.name) ?? ''}>
               <option value="">Any</option>
-              {field.options?.map((option) => <option key={option} value={option}>{option.replace(/_/g, ' ')}</option>)}
+              {field.options?.map((option) => <option key={option} value={option}>{field.optionLabels?.[option] ?? option.replace(/_/g, ' ')}</option>)}
             </select>
           ) : (
             <input name={field.name} type={field.type} defaultValue={params.get(field.name) ?? ''} placeholder={field.placeholder} autoComplete="off" />

@@ -1,7 +1,8 @@
-import { Link, NavLink, Outlet } from 'react-router';
+import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { useLive } from '../live/live';
 import { useSession } from '../session/session';
 import { Badge } from './badge';
+import { PageErrorBoundary } from './error-boundary';
 
 const NAV = [
   { to: '/', label: 'Overview' },
@@ -42,6 +43,7 @@ function Notices() {
 
 export function Layout() {
   const { me, signOut } = useSession();
+  const { pathname } = useLocation();
   return (
     <>
       <a href="#main" className="skip-link">Skip to content</a>
@@ -58,7 +60,9 @@ export function Layout() {
           <ul>{NAV.map((item) => <li key={item.to}><NavLink to={item.to} end={item.to === '/'}>{item.label}</NavLink></li>)}</ul>
         </nav>
         <main id="main" tabIndex={-1}>
-          <Outlet />
+          <PageErrorBoundary key={pathname}>
+            <Outlet />
+          </PageErrorBoundary>
         </main>
       </div>
       <Notices />

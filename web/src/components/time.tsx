@@ -24,3 +24,15 @@ export function Age({ since }: { since: string | null | undefined }) {
   const iso = new Date(since).toISOString();
   return <time dateTime={iso} title={`since ${iso}`} className={days > 365 ? 'age-old' : days > 90 ? 'age-aging' : undefined}>{days} d</time>;
 }
+
+/** A span of time for people: `850 ms`, `4.2 s`, `3 min 20 s`, `5 h 10 min`, `2 d 3 h`. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  const parts = (big: number, bigUnit: string, small: number, smallUnit: string) => (small ? `${big} ${bigUnit} ${small} ${smallUnit}` : `${big} ${bigUnit}`);
+  if (s < 3600) return parts(Math.floor(s / 60), 'min', Math.floor(s % 60), 's');
+  if (s < 86_400) return parts(Math.floor(s / 3600), 'h', Math.floor((s % 3600) / 60), 'min');
+  return parts(Math.floor(s / 86_400), 'd', Math.floor((s % 86_400) / 3600), 'h');
+}

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { api, keys } from '../api/endpoints';
-import type { GraphEdge, IdentityDetail } from '../api/types';
+import type { GraphEdge, IdentityDetail, ReadinessChecks } from '../api/types';
 import { Badge } from '../components/badge';
 import { BlastRadiusView } from '../components/blast-radius';
 import { Loaded } from '../components/loaded';
@@ -100,22 +100,53 @@ function Detections({ identityId }: { identityId: string }) {
   );
 }
 
-/** GET /v1/incidents has no identity filter: the identity's incidents are found among the most recent ones. */
-const RECENT_INCIDENTS = 200;
-
 function Incidents({ identityId }: { identityId: string }) {
-  const filter = { limit: RECENT_INCIDENTS };
+  const filter = { identity: identityId, limit: 20 };
   const query = useQuery({ queryKey: keys.incidents(filter), queryFn: () => api.incidents(filter) });
   return (
     <Loaded query={query} what="incidents">
-      {(page) => {
-        const mine = page.items.filter((i) => i.identityIds.includes(identityId));
-        return mine.length ? (
+      {(page) => page.items.length ? (
+        <>
           <ul className="plain-list">
-            {mine.map((i) => <li key={i.id}><Link to={`/incidents/${encodeURIComponent(i.id)}`}>{i.title}</Link> <Badge kind="severity" value={i.severity} /> <Badge kind="status" value={i.status} /></li>)}
+            {page.items.map((i) => (
+              <li key={i.id}>
+                <Link to={`/incidents/${encodeURIComponent(i.id)}`}>{i.title}</Link> <Badge kind="severity" value={i.severity} /> <Badge kind="status" value={i.status} />
+                <div className="muted small">opened <Time at={i.openedAt} /></div>
+              </li>
+            ))}
           </ul>
-        ) : <p>No incident{page.nextCursor ? ` among the ${RECENT_INCIDENTS} most recent` : ''} involves this identity.</p>;
-      }}
+          {page.nextCursor ? <p><Link to={`/incidents?identity=${encodeURIComponent(identityId)}`}>All incidents of this identity</Link></p> : null}
+        </>
+      ) : <p>No incident involves this identity.</p>}
+    </Loaded>
+  );
+}
+
+const CHECKS: { key: keyof ReadinessChecks; label: string }[] = [
+  { key: 'rotate', label: 'A connector can rotate its credential' },
+  { key: 'revokeSessions', label: 'A connector can end its sessions' },
+  { key: 'disable', label: 'A connector can disable it' },
+  { key: 'owner', label: 'An owning team is known' },
+  { key: 'playbook', label: 'A playbook answers a confirmed leak of its secret' },
+];
+
+/** Could Cordon contain this identity today without a person? */
+function Readiness({ identityId, offboarded }: { identityId: string; offboarded: boolean }) {
+  const query = useQuery({ queryKey: keys.identityReadiness(identityId), queryFn: () => api.identityReadiness(identityId), enabled: !offboarded });
+  if (offboarded) return <p>An offboarded identity is not assessed: there is nothing left to contain.</p>;
+  return (
+    <Loaded query={query} what="containment readiness">
+      {(readiness) => (
+        <>
+          <p><strong>{Math.round(readiness.score * 100)}% ready</strong>{readiness.playbook ? <>; a confirmed leak runs <Link to={`/playbooks/${encodeURIComponent(readiness.playbook)}`}>{readiness.playbook}</Link></> : null}.</p>
+          <ul className="checks" aria-label="Readiness checks">
+            {CHECKS.map(({ key, label }) => (
+              <li key={key}><Badge kind="state" value={readiness.checks[key] ? 'passed' : 'failed'} /> {label}</li>
+            ))}
+          </ul>
+          {readiness.gaps.length ? <p className="warn">Missing: {readiness.gaps.join('; ')}.</p> : null}
+        </>
+      )}
     </Loaded>
   );
 }
@@ -127,17 +158,20 @@ function IdentityBody({ identity }: { identity: IdentityDetail }) {
       title={identity.name}
       subtitle={<><code>{identity.id}</code> · {identity.kind.replace(/_/g, ' ')} on {identity.provider} · {identity.environment} · <Badge kind="status" value={identity.status} /> <Badge kind="criticality" value={identity.criticality} /></>}
     >
-      <Section title="Summary">
-        <dl className="facts">
-          <dt>Owners</dt><dd>{identity.owners.length ? identity.owners.map((o) => `${o.name} (${o.role}${o.channel ? `, ${o.channel}` : ''})`).join('; ') : <span className="warn">none: nobody to route tasks to</span>}</dd>
-          <dt>Connector</dt><dd>{identity.connectorId ?? <span className="warn">none: Cordon cannot act on it</span>}</dd>
-          <dt>External ref</dt><dd>{identity.externalRef ?? '—'}</dd>
-          <dt>Tags</dt><dd>{identity.tags.length ? identity.tags.map((t) => <Badge key={t} value={t} />) : '—'}</dd>
-          <dt>Created</dt><dd><Time at={identity.createdAt} /></dd>
-          <dt>Last used</dt><dd><Time at={identity.lastUsedAt} /></dd>
-          {primary ? <><dt>Primary team</dt><dd>{primary.name} ({primary.responsibility})</dd></> : null}
-        </dl>
-      </Section>
+      <div className="grid-2">
+        <Section title="Summary">
+          <dl className="facts">
+            <dt>Owners</dt><dd>{identity.owners.length ? identity.owners.map((o) => `${o.name} (${o.role}${o.channel ? `, ${o.channel}` : ''})`).join('; ') : <span className="warn">none: nobody to route tasks to</span>}</dd>
+            <dt>Connector</dt><dd>{identity.connectorId ?? <span className="warn">none: Cordon cannot act on it</span>}</dd>
+            <dt>External ref</dt><dd>{identity.externalRef ?? '—'}</dd>
+            <dt>Tags</dt><dd>{identity.tags.length ? identity.tags.map((t) => <Badge key={t} value={t} />) : '—'}</dd>
+            <dt>Created</dt><dd><Time at={identity.createdAt} /></dd>
+            <dt>Last used</dt><dd><Time at={identity.lastUsedAt} /></dd>
+            {primary ? <><dt>Primary team</dt><dd>{primary.name} ({primary.responsibility})</dd></> : null}
+          </dl>
+        </Section>
+        <Section title="Containment readiness"><Readiness identityId={identity.id} offboarded={identity.status === 'offboarded'} /></Section>
+      </div>
       <Section title="Credentials"><Credentials identity={identity} /></Section>
       <Section title="Sessions"><Sessions identity={identity} /></Section>
       <Section title="Grants"><Grants identity={identity} /></Section>
