@@ -171,7 +171,7 @@ export function incidentService(deps: IncidentServiceDeps) {
           identityIds, assignee: input.assignee ?? null, teams: [...new Set([...(input.teams ?? []), ...await teamsOf(tx, identityIds)])].sort(),
           tlp: input.tlp ?? 'amber', openedBy: actor.id, firstSeenAt: first?.occurredAt ?? null, detectedAt: first?.detectedAt ?? null,
         }).execute();
-        await recordIncidentChange(tx, id, actor, { kind: 'incident.opened', summary: `Incident opened by hand: ${input.title}`, data: { identityIds, detections } });
+        await recordIncidentChange(tx, id, actor, { kind: 'incident.opened', summary: `Incident opened by hand: ${input.title}`, data: { identityIds, detections, title: input.title, severity: input.severity } });
         for (const detectionId of detections) await linkDetectionIn(tx, id, detectionId, actor);
         if (detections.length === 0) await collectInTransaction(tx, id, null, actor);
       });

@@ -98,7 +98,7 @@ export async function openOrJoinIncident(tx: Tx, detection: DetectionForIncident
   await recordIncidentChange(tx, id, actor, {
     kind: 'incident.opened', ref: `detection:${detection.id}`,
     summary: `Incident opened for ${detection.title} (${detection.type}, ${detection.severity})`,
-    data: { detectionId: detection.id, identityId: detection.identityId },
+    data: { detectionId: detection.id, identityId: detection.identityId, title: detection.title, severity: detection.severity },
   });
   return { id, created: true };
 }

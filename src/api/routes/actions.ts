@@ -44,6 +44,7 @@ export const ActionRunView = Type.Object({
   maxAttempts: Type.Integer(),
   nextAttemptAt: DateTime,
   requestedBy: Type.String(),
+  requestedBySubject: Type.String({ description: 'Who sent the signal behind this run: they may not approve it' }),
   createdAt: DateTime,
   updatedAt: DateTime,
   startedAt: NullableDateTime,
@@ -53,7 +54,7 @@ export const ActionRunView = Type.Object({
 
 /** What the API shows of a run: never its sealed secret. */
 export function actionRunView(run: ActionRun, approvals: ActionApprovalRow[]) {
-  const { secretSealed: _sealed, secretFingerprint: _fingerprint, leaseOwner: _owner, leaseUntil: _until, target, idempotencyKey: _key, targetKey: _targetKey, continueOnError: _c, requestedBySubject: _s, timeoutMs: _t, ...shown } = run;
+  const { secretSealed: _sealed, secretFingerprint: _fingerprint, leaseOwner: _owner, leaseUntil: _until, target, idempotencyKey: _key, targetKey: _targetKey, continueOnError: _c, timeoutMs: _t, ...shown } = run;
   return {
     ...shown,
     identityId: target.identityId,
