@@ -40,6 +40,7 @@ export function startCliServer(env: Record<string, string>, args: string[] = [])
   });
 }
 
+/** Resolves with the exit code (null when a signal ended it) once the process is gone, even if it already is. */
 export function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
 }

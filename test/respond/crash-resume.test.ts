@@ -162,7 +162,7 @@ describe('a playbook whose executor is killed resumes without applying anything 
   });
 
   after(async () => {
-    for (const child of workers) if (child.exitCode === null) await kill(child);
+    for (const child of workers) if (child.exitCode === null && child.signalCode === null) await kill(child);
     await t?.close();
     await receiver?.close();
     await adminQuery(`drop database if exists ${database} with (force)`);
