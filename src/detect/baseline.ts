@@ -38,7 +38,15 @@ export function sourceKeys(e: IngestedEvent): string[] {
 /** An address's network (/24 for IPv4, /48 for IPv6): neighbours in one network are one source. */
 export function network(ip: string | undefined): string | undefined {
   if (!ip) return undefined;
-  if (ip.includes('.')) return `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+  if (ip.includes('.')) {
+    // The first three dot-separated parts (all of it when there are fewer).
+    let end = -1;
+    for (let n = 0; n < 3; n++) {
+      end = ip.indexOf('.', end + 1);
+      if (end === -1) return `${ip}.0/24`;
+    }
+    return `${ip.slice(0, end)}.0/24`;
+  }
   const groups = ip.toLowerCase().split(':');
   return groups.length >= 3 ? `${groups.slice(0, 3).join(':')}::/48` : undefined;
 }

@@ -1,4 +1,5 @@
-import { finding, hourBucket, isActivity, type Detector, type Finding } from '../finding.js';
+import type { CredentialFacts } from '../../ingest/resolve.js';
+import { finding, hourBucket, isActivity, NO_FINDINGS, type Detector, type Finding } from '../finding.js';
 
 const DEAD_CREDENTIAL = new Set(['rotated', 'revoked']);
 
@@ -10,11 +11,13 @@ export function useAfterRevocationDetector(): Detector {
   return {
     type: 'use_after_revocation',
     observe(e) {
-      if (!isActivity(e)) return [];
+      const { byCredentialRef, byFingerprint, sessions } = e.resolution;
+      const dead = (c: CredentialFacts) => DEAD_CREDENTIAL.has(c.status);
+      if (!isActivity(e) || !(byCredentialRef.some(dead) || byFingerprint.some(dead) || sessions.some((s) => s.status === 'revoked'))) return NO_FINDINGS;
       const out: Finding[] = [];
       const failed = e.event.outcome === 'failure';
-      for (const c of [...e.resolution.byCredentialRef, ...e.resolution.byFingerprint]) {
-        if (!DEAD_CREDENTIAL.has(c.status)) continue;
+      for (const c of [...byCredentialRef, ...byFingerprint]) {
+        if (!dead(c)) continue;
         out.push(finding('use_after_revocation', e, {
           severity: failed ? 'medium' : 'high', confidence: 'high', identityId: c.identityId, credentialId: c.id,
           title: `${c.status === 'rotated' ? 'Rotated' : 'Revoked'} credential used`,
@@ -22,7 +25,7 @@ export function useAfterRevocationDetector(): Detector {
           key: `credential:${c.id}:${hourBucket(e.event.time)}`, attributes: { credentialStatus: c.status, outcome: e.event.outcome },
         }));
       }
-      for (const s of e.resolution.sessions) {
+      for (const s of sessions) {
         if (s.status !== 'revoked') continue;
         out.push(finding('use_after_revocation', e, {
           severity: failed ? 'medium' : 'high', confidence: 'high', identityId: s.identityId,
