@@ -8,6 +8,8 @@ import type { IngestedEvent } from './ingested.js';
  */
 export interface EventColumns {
   size: number;
+  /** The events' ids, in order. */
+  ids: string[];
   /** Per column, in `COLUMNS` order: a JSON array with one value per event. */
   arrays: string[];
 }
@@ -60,7 +62,7 @@ export function eventColumns(events: IngestedEvent[], raws: string[]): EventColu
     JSON.stringify(sourceAsn), JSON.stringify(sourceGeo), JSON.stringify(userAgent), JSON.stringify(action), JSON.stringify(target),
     JSON.stringify(outcome), `${attributes}]`, `${raw}]`,
   ];
-  return { size: events.length, arrays };
+  return { size: events.length, ids: id, arrays };
 }
 
 /** Elements that need no quoting in a PostgreSQL array literal. */
@@ -90,13 +92,14 @@ function arrayElement(value: string): string {
  * Writes a batch of events in one statement. Each column travels as one JSON array parameter,
  * unnested side by side (`ROWS FROM`): the server parses each value once (the raw record too,
  * taken as it is into the `json` column), with none of the per-field work of
- * `json_populate_recordset`. A dedupe key already stored is skipped; the ids returned are the
- * rows this statement inserted.
+ * `json_populate_recordset`. A dedupe key already stored is skipped. Returns the ids of the rows
+ * this statement inserted: all of them when the row count says so (nothing is sent back per
+ * row), else those of the batch's fresh ids that are now in the table.
  */
 export async function insertEvents(db: Executor, batch: EventColumns): Promise<Set<string>> {
   if (batch.size === 0) return new Set();
   const [id, dedupeKey, source, format, type, time, identityIds, credentialIds, fingerprints, jti, sourceIp, sourceAsn, sourceGeo, userAgent, action, target, outcome, attributes, raw] = batch.arrays;
-  const { rows } = await sql<{ id: string }>`
+  const { numAffectedRows } = await sql`
     insert into events (${sql.raw(COLUMNS.join(', '))})
     select id, dedupe_key, source, format, type, time::timestamptz, identity_ids::text[], credential_ids::text[], fingerprints::text[], jti,
            source_ip, source_asn::bigint, source_geo, user_agent, action, target, outcome, attributes, raw
@@ -109,11 +112,11 @@ export async function insertEvents(db: Executor, batch: EventColumns): Promise<S
         json_array_elements_text(${action}::json), json_array_elements_text(${target}::json), json_array_elements_text(${outcome}::json),
         jsonb_array_elements(${attributes}::jsonb), json_array_elements(${raw}::json)
       ) as r(${sql.raw(COLUMNS.join(', '))})
-    on conflict (dedupe_key) do nothing
-    returning id`.execute(db);
-  const inserted = new Set<string>();
-  for (const row of rows) inserted.add(row.id);
-  return inserted;
+    on conflict (dedupe_key) do nothing`.execute(db);
+  if (numAffectedRows === BigInt(batch.size)) return new Set(batch.ids);
+  // Some were already stored. The ids are fresh (random), so those found are the ones inserted here.
+  const { rows } = await sql<{ id: string }>`select id from events where id = any(${batch.ids}::text[])`.execute(db);
+  return new Set(rows.map((r) => r.id));
 }
 
 /** What is kept in `events.attributes`: the format's extra facts and the detectors' signals. */

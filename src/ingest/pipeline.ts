@@ -141,6 +141,7 @@ export function ingestService(deps: IngestDeps) {
         continue;
       }
       const { event, raw } = normalize(outcome.event, record.text);
+      record.value = undefined; // its row is built: the parsed record need not outlive this slice
       if (seen.has(event.dedupeKey)) {
         duplicates++;
         continue;

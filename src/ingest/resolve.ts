@@ -136,17 +136,13 @@ export function identityResolver(db: Db, options: ResolverOptions = {}) {
         if (session) addOnce(sessions, session);
       }
       const found: IdentityFacts[] = [];
-      const add = (id: string) => {
-        const facts = ids.found.get(id)?.facts;
-        if (facts) addOnce(found, facts);
-      };
-      for (const id of request.refs.identityIds) add(id);
+      for (const id of request.refs.identityIds) addIdentity(found, ids.found, id);
       for (const ref of request.refs.externalRefs) {
         for (const facts of listed(extRefs, ref.value)) if (!ref.provider || ref.provider === facts.provider) addOnce(found, facts);
       }
-      for (const c of fingerprinted) add(c.identityId);
-      for (const c of named) add(c.identityId);
-      for (const s of sessions) add(s.identityId);
+      for (const c of fingerprinted) addIdentity(found, ids.found, c.identityId);
+      for (const c of named) addIdentity(found, ids.found, c.identityId);
+      for (const s of sessions) addIdentity(found, ids.found, s.identityId);
       return { identities: found, byFingerprint: fingerprinted, byCredentialRef: named, sessions };
     });
   }
@@ -186,6 +182,11 @@ function fillGroups<R>(view: ReturnType<typeof batchView<R[]>>, rows: R[], keyOf
 /** A list-valued entry of a view (empty when absent). */
 function listed<T>(view: ReturnType<typeof batchView<T[]>>, key: string): readonly T[] {
   return view.found.get(key) ?? [];
+}
+
+function addIdentity(list: IdentityFacts[], known: Map<string, { facts: IdentityFacts | null }>, id: string): void {
+  const facts = known.get(id)?.facts;
+  if (facts) addOnce(list, facts);
 }
 
 /** Adds an item unless one with its id is there (lists here hold a handful). */

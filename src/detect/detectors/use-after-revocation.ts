@@ -1,4 +1,4 @@
-import type { CredentialFacts } from '../../ingest/resolve.js';
+import type { CredentialFacts, SessionFacts } from '../../ingest/resolve.js';
 import { finding, hourBucket, isActivity, NO_FINDINGS, type Detector, type Finding } from '../finding.js';
 
 const DEAD_CREDENTIAL = new Set(['rotated', 'revoked']);
@@ -12,12 +12,11 @@ export function useAfterRevocationDetector(): Detector {
     type: 'use_after_revocation',
     observe(e) {
       const { byCredentialRef, byFingerprint, sessions } = e.resolution;
-      const dead = (c: CredentialFacts) => DEAD_CREDENTIAL.has(c.status);
-      if (!isActivity(e) || !(byCredentialRef.some(dead) || byFingerprint.some(dead) || sessions.some((s) => s.status === 'revoked'))) return NO_FINDINGS;
+      if (!isActivity(e) || !(byCredentialRef.some(isDead) || byFingerprint.some(isDead) || sessions.some(isRevoked))) return NO_FINDINGS;
       const out: Finding[] = [];
       const failed = e.event.outcome === 'failure';
       for (const c of [...byCredentialRef, ...byFingerprint]) {
-        if (!dead(c)) continue;
+        if (!isDead(c)) continue;
         out.push(finding('use_after_revocation', e, {
           severity: failed ? 'medium' : 'high', confidence: 'high', identityId: c.identityId, credentialId: c.id,
           title: `${c.status === 'rotated' ? 'Rotated' : 'Revoked'} credential used`,
@@ -37,4 +36,12 @@ export function useAfterRevocationDetector(): Detector {
       return out;
     },
   };
+}
+
+function isDead(c: CredentialFacts): boolean {
+  return DEAD_CREDENTIAL.has(c.status);
+}
+
+function isRevoked(s: SessionFacts): boolean {
+  return s.status === 'revoked';
 }
