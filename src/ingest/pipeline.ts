@@ -11,7 +11,8 @@ import type { Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import { recordDeadLetters, type DeadLetter } from './dead-letters.js';
 import type { FormatParser, ParsedEvent } from './event.js';
-import { eventColumns, insertEvents, type EventColumns } from './event-store.js';
+import { storeTakesCopy } from './copy.js';
+import { eventBatch, insertEvents, type EventBatch } from './event-store.js';
 import { PARSERS, recogniseFormat } from './formats/index.js';
 import type { DetectionSink, IngestedEvent } from './ingested.js';
 import { splitRecords, type RawRecord } from './records.js';
@@ -77,6 +78,7 @@ const ACCESS_KEY_ID = /^(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}$/;
  */
 export function ingestService(deps: IngestDeps) {
   const turns = storeTurns();
+  const viaCopy = storeTakesCopy(deps.db);
 
   async function ingest(input: string | unknown, options: IngestOptions, actor: Actor): Promise<IngestSummary> {
     if (options.format !== undefined && !(EVENT_FORMATS as readonly string[]).includes(options.format)) {
@@ -159,14 +161,14 @@ export function ingestService(deps: IngestDeps) {
     const resolutions = await deps.resolver.resolve(events.map((e) => e.event));
     for (let i = 0; i < events.length; i++) events[i]!.resolution = resolutions[i]!;
     await yieldToEventLoop();
-    return { received: records.length, events, indexes, rejected: rejected.length, errors, letters, duplicates, columns: eventColumns(events, rows) };
+    return { received: records.length, events, indexes, rejected: rejected.length, errors, letters, duplicates, batch: eventBatch(events, rows, viaCopy) };
   }
 
   /** The batch's first turn at the store: its transaction opens and its events are inserted. */
   async function insert(prepared: Prepared): Promise<Staged> {
     const tx = await deps.db.startTransaction().execute();
     try {
-      return { prepared, tx, inserted: await insertEvents(tx, prepared.columns) };
+      return { prepared, tx, inserted: await insertEvents(tx, prepared.batch) };
     } catch (error) {
       await tx.rollback().execute().catch(() => undefined);
       throw error;
@@ -290,7 +292,7 @@ interface Prepared {
   /** Records repeating another of the same batch. */
   duplicates: number;
   /** The accepted events as the store takes them. */
-  columns: EventColumns;
+  batch: EventBatch;
 }
 
 /** A batch whose events are inserted, its transaction still open. */

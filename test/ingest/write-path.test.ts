@@ -51,6 +51,28 @@ for (const kind of STORE_KINDS) {
       assert.equal(await eventCount(t), before + 50);
     });
 
+    test('a batch mixing stored and new records stores the new ones', async () => {
+      const stored = nativeEvent({ identity: { id: 'svc-deployer' } });
+      const fresh = nativeEvent({ identity: { id: 'svc-deployer' } });
+      await t.context.events.ingest(ndjson([stored]), { channel: 'api' }, SYSTEM_ACTOR);
+      const before = await eventCount(t);
+      const summary = await t.context.events.ingest(ndjson([fresh, stored]), { channel: 'api' }, SYSTEM_ACTOR);
+      assert.deepEqual([summary.stored, summary.duplicates], [1, 1]);
+      assert.deepEqual(summary.events.map((e) => e.record), [0]);
+      assert.equal(await eventCount(t), before + 1);
+    });
+
+    test('text with tabs, line breaks, backslashes, quotes and braces is stored exactly', async () => {
+      const awkward = 'a\tb\\c\nd\r"e" {f,g} \\N \\. NULL';
+      const record = nativeEvent({ identity: { id: 'svc-deployer' }, target: awkward, action: awkward, userAgent: awkward, source: awkward, attributes: { note: awkward } });
+      const summary = await t.context.events.ingest(JSON.stringify(record), { channel: 'api' }, SYSTEM_ACTOR);
+      const row = await t.context.db.selectFrom('events').selectAll().where('id', '=', summary.events[0]!.id).executeTakeFirstOrThrow();
+      assert.deepEqual([row.target, row.action, row.userAgent, row.source], [awkward, awkward, awkward, awkward]);
+      assert.equal((row.attributes as { note: string }).note, awkward);
+      assert.deepEqual(row.raw, record);
+      assert.deepEqual(row.identityIds, ['svc-deployer']);
+    });
+
     test('a batch whose detection fails is rolled back, and the batches after it are stored', async () => {
       let failNext = true;
       const ingest = ingestService({

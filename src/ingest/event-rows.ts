@@ -1,0 +1,136 @@
+import type { IngestedEvent } from './ingested.js';
+
+/**
+ * The rows of a batch of events, in the two forms the store takes: COPY text (PostgreSQL) and
+ * one JSON array per column (any store). Built field by field: this is the hottest loop of
+ * ingestion after parsing.
+ */
+
+/** The columns written, in the order of both forms. */
+export const EVENT_COLUMNS = [
+  'id', 'dedupe_key', 'source', 'format', 'type', 'time', 'identity_ids', 'credential_ids', 'fingerprints', 'jti',
+  'source_ip', 'source_asn', 'source_geo', 'user_agent', 'action', 'target', 'outcome', 'attributes', 'raw',
+] as const;
+
+/**
+ * The rows as COPY text (tab-separated, `\N` for null), written straight into a buffer so that
+ * no per-row string outlives its row. `raws` holds each event's record as JSON text.
+ */
+export function copyRows(events: IngestedEvent[], raws: string[]): Buffer {
+  let buffer = Buffer.allocUnsafe(Math.max(64 * 1024, events.length * 2048));
+  let length = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const ev = e.event;
+    const r = e.resolution;
+    const row = `${copyText(e.id)}\t${copyText(e.dedupeKey)}\t${copyText(ev.source)}\t${copyText(ev.format)}\t${copyText(ev.type)}\t${ev.time.toISOString()}\t`
+      + `${copyText(idArray(r.identities))}\t${copyText(idArray(r.byFingerprint, r.byCredentialRef))}\t${copyText(textArray(ev.fingerprints))}\t`
+      + `${copyNullable(ev.refs.jtis[0])}\t${copyNullable(ev.sourceIp)}\t${ev.sourceAsn ?? '\\N'}\t${copyNullable(ev.sourceGeo)}\t${copyNullable(ev.userAgent)}\t`
+      + `${copyNullable(ev.action)}\t${copyNullable(ev.target)}\t${copyText(ev.outcome)}\t${copyText(JSON.stringify(attributesOf(e)))}\t${copyText(raws[i]!)}\n`;
+    // UTF-8 takes at most three bytes per UTF-16 unit.
+    if (length + row.length * 3 > buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + row.length * 3));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    length += buffer.write(row, length);
+  }
+  return buffer.subarray(0, length);
+}
+
+/**
+ * The rows as one JSON array per column, in `EVENT_COLUMNS` order: scalars through
+ * `JSON.stringify` of plain arrays, the raw records (JSON text) spliced in as they are.
+ */
+export function columnArrays(events: IngestedEvent[], raws: string[]): string[] {
+  const id: string[] = [], dedupeKey: string[] = [], source: string[] = [], format: string[] = [], type: string[] = [], time: string[] = [];
+  const identityIds: string[] = [], credentialIds: string[] = [], fingerprints: string[] = [];
+  const jti: (string | null)[] = [], sourceIp: (string | null)[] = [], sourceAsn: (number | null)[] = [], sourceGeo: (string | null)[] = [];
+  const userAgent: (string | null)[] = [], action: (string | null)[] = [], target: (string | null)[] = [], outcome: string[] = [];
+  let attributes = '[';
+  let raw = '[';
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const ev = e.event;
+    const r = e.resolution;
+    id.push(e.id);
+    dedupeKey.push(e.dedupeKey);
+    source.push(ev.source);
+    format.push(ev.format);
+    type.push(ev.type);
+    time.push(ev.time.toISOString());
+    identityIds.push(idArray(r.identities));
+    credentialIds.push(idArray(r.byFingerprint, r.byCredentialRef));
+    fingerprints.push(textArray(ev.fingerprints));
+    jti.push(ev.refs.jtis[0] ?? null);
+    sourceIp.push(ev.sourceIp ?? null);
+    sourceAsn.push(ev.sourceAsn ?? null);
+    sourceGeo.push(ev.sourceGeo ?? null);
+    userAgent.push(ev.userAgent ?? null);
+    action.push(ev.action ?? null);
+    target.push(ev.target ?? null);
+    outcome.push(ev.outcome);
+    if (i) {
+      attributes += ',';
+      raw += ',';
+    }
+    attributes += JSON.stringify(attributesOf(e));
+    raw += raws[i]!;
+  }
+  return [
+    JSON.stringify(id), JSON.stringify(dedupeKey), JSON.stringify(source), JSON.stringify(format), JSON.stringify(type), JSON.stringify(time),
+    JSON.stringify(identityIds), JSON.stringify(credentialIds), JSON.stringify(fingerprints), JSON.stringify(jti), JSON.stringify(sourceIp),
+    JSON.stringify(sourceAsn), JSON.stringify(sourceGeo), JSON.stringify(userAgent), JSON.stringify(action), JSON.stringify(target),
+    JSON.stringify(outcome), `${attributes}]`, `${raw}]`,
+  ];
+}
+
+/** What is kept in `events.attributes`: the format's extra facts and the detectors' signals. */
+export function attributesOf(e: IngestedEvent): Record<string, unknown> {
+  const { signals, attributes, refs } = e.event;
+  const kept: Record<string, unknown> = {};
+  for (const k in attributes) if (attributes[k] !== undefined) kept[k] = attributes[k];
+  for (const k in signals) {
+    const v = signals[k as keyof typeof signals];
+    if (v !== undefined) kept[k] = v;
+  }
+  if (refs.externalRefs.length) kept.externalRefs = refs.externalRefs.map((r) => r.value);
+  if (refs.credentialRefs.length) kept.credentialRefs = refs.credentialRefs;
+  if (refs.jtis.length > 1) kept.jtis = refs.jtis;
+  return kept;
+}
+
+/** Characters COPY text format escapes. */
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_SPECIALS = /[\\\n\r\t]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function copyText(value: string): string {
+  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : value;
+}
+
+function copyNullable(value: string | undefined): string {
+  return value === undefined ? '\\N' : copyText(value);
+}
+
+/** Elements that need no quoting in a PostgreSQL array literal. */
+const PLAIN_ELEMENT = /^[^\s{}",\\]+$/;
+const NONE: readonly { id: string }[] = [];
+
+/** A `text[]` literal of the ids of two lists (`{a,"b c"}`). */
+function idArray(first: readonly { id: string }[], second: readonly { id: string }[] = NONE): string {
+  let out = '';
+  for (let i = 0; i < first.length; i++) out += (out ? ',' : '') + arrayElement(first[i]!.id);
+  for (let i = 0; i < second.length; i++) out += (out ? ',' : '') + arrayElement(second[i]!.id);
+  return `{${out}}`;
+}
+
+function textArray(values: readonly string[]): string {
+  let out = '';
+  for (let i = 0; i < values.length; i++) out += (out ? ',' : '') + arrayElement(values[i]!);
+  return `{${out}}`;
+}
+
+function arrayElement(value: string): string {
+  return PLAIN_ELEMENT.test(value) && !(value.length === 4 && value.toLowerCase() === 'null') ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
