@@ -13,29 +13,36 @@ export const EVENT_COLUMNS = [
 ] as const;
 
 /**
- * The rows as COPY text (tab-separated, `\N` for null), written straight into a buffer so that
- * no per-row string outlives its row. `raws` holds each event's record as JSON text.
+ * Writes rows as COPY text (tab-separated, `\N` for null) straight into a buffer, so that no
+ * per-row string outlives its row; `raw` is the event's record as JSON text.
  */
-export function copyRows(events: IngestedEvent[], raws: string[]): Buffer {
-  let buffer = Buffer.allocUnsafe(Math.max(64 * 1024, events.length * 2048));
+export function copyRowsWriter() {
+  let buffer = Buffer.allocUnsafe(512 * 1024);
   let length = 0;
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    const ev = e.event;
-    const r = e.resolution;
-    const row = `${copyText(e.id)}\t${copyText(e.dedupeKey)}\t${copyText(ev.source)}\t${copyText(ev.format)}\t${copyText(ev.type)}\t${ev.time.toISOString()}\t`
-      + `${copyText(idArray(r.identities))}\t${copyText(idArray(r.byFingerprint, r.byCredentialRef))}\t${copyText(textArray(ev.fingerprints))}\t`
-      + `${copyNullable(ev.refs.jtis[0])}\t${copyNullable(ev.sourceIp)}\t${ev.sourceAsn ?? '\\N'}\t${copyNullable(ev.sourceGeo)}\t${copyNullable(ev.userAgent)}\t`
-      + `${copyNullable(ev.action)}\t${copyNullable(ev.target)}\t${copyText(ev.outcome)}\t${copyText(JSON.stringify(attributesOf(e)))}\t${copyText(raws[i]!)}\n`;
-    // UTF-8 takes at most three bytes per UTF-16 unit.
-    if (length + row.length * 3 > buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + row.length * 3));
+  const put = (text: string) => {
+    // UTF-8 takes at most three bytes per UTF-16 unit; one more for the row's end.
+    if (length + text.length * 3 + 1 > buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + text.length * 3 + 1));
       buffer.copy(grown, 0, 0, length);
       buffer = grown;
     }
-    length += buffer.write(row, length);
-  }
-  return buffer.subarray(0, length);
+    length += buffer.write(text, length);
+  };
+  return {
+    write(e: IngestedEvent, raw: string): void {
+      const ev = e.event;
+      const r = e.resolution;
+      put(`${copyText(e.id)}\t${copyText(e.dedupeKey)}\t${copyText(ev.source)}\t${copyText(ev.format)}\t${copyText(ev.type)}\t${ev.time.toISOString()}\t`
+        + `${copyText(idArray(r.identities))}\t${copyText(idArray(r.byFingerprint, r.byCredentialRef))}\t${copyText(textArray(ev.fingerprints))}\t`
+        + `${copyNullable(ev.refs.jtis[0])}\t${copyNullable(ev.sourceIp)}\t${ev.sourceAsn ?? '\\N'}\t${copyNullable(ev.sourceGeo)}\t${copyNullable(ev.userAgent)}\t`
+        + `${copyNullable(ev.action)}\t${copyNullable(ev.target)}\t${copyText(ev.outcome)}\t${copyText(JSON.stringify(attributesOf(e)))}\t`);
+      // The record on its own: it is usually a slice of the input, written without being copied into the row first.
+      put(copyText(raw));
+      buffer[length++] = 0x0a;
+    },
+    /** The rows written so far. */
+    rows: (): Buffer => buffer.subarray(0, length),
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../store/db.js';
 import { copyFromStdin } from './copy.js';
-import { columnArrays, copyRows, EVENT_COLUMNS } from './event-rows.js';
+import { columnArrays, EVENT_COLUMNS } from './event-rows.js';
 import type { IngestedEvent } from './ingested.js';
 
 /**
@@ -12,11 +12,8 @@ export interface EventBatch {
   events: IngestedEvent[];
   /** Each event's record as JSON text (`events.raw`). */
   raws: string[];
+  /** The events as COPY text (`copyRowsWriter`), when the store takes COPY. */
   copy?: Buffer;
-}
-
-export function eventBatch(events: IngestedEvent[], raws: string[], viaCopy: boolean): EventBatch {
-  return { events, raws, ...(viaCopy && events.length ? { copy: copyRows(events, raws) } : {}) };
 }
 
 const COLUMN_LIST = EVENT_COLUMNS.join(', ');

@@ -85,12 +85,23 @@ export function identityResolver(db: Db, options: ResolverOptions = {}) {
   const byCredentialRef = cache<CredentialFacts[]>();
   const byJti = cache<{ session: SessionFacts | null }>();
 
-  async function resolve(requests: ResolveRequest[], executor: Executor = db): Promise<Resolution[]> {
+  /**
+   * A batch's resolver: resolves its records in as many calls as suits the caller (slice by
+   * slice), reading each key from the caches once for the whole batch.
+   */
+  function batch(executor: Executor = db) {
     const fps = batchView(byFingerprint);
     const credRefs = batchView(byCredentialRef);
     const extRefs = batchView(byExternalRef);
     const jtis = batchView(byJti);
     const ids = batchView(identities);
+    return { resolve: (requests: ResolveRequest[]) => resolveIn(requests, executor, fps, credRefs, extRefs, jtis, ids) };
+  }
+
+  async function resolveIn(
+    requests: ResolveRequest[], executor: Executor, fps: ListView<CredentialFacts>, credRefs: ListView<CredentialFacts>,
+    extRefs: ListView<IdentityFacts>, jtis: View<{ session: SessionFacts | null }>, ids: View<{ facts: IdentityFacts | null }>,
+  ): Promise<Resolution[]> {
     for (const r of requests) {
       for (const f of r.fingerprints) fps.want(f);
       for (const c of r.refs.credentialRefs) credRefs.want(c);
@@ -107,6 +118,7 @@ export function identityResolver(db: Db, options: ResolverOptions = {}) {
       jtis.missing.size && loadSessions(executor, [...jtis.missing]).then((rows) => {
         const found = new Map(rows.map((s) => [s.jti, s]));
         for (const jti of jtis.missing) jtis.put(jti, { session: found.get(jti) ?? null });
+        jtis.missing.clear();
       }),
     ]);
     // Identities named directly, or owning a matched credential or session.
@@ -123,6 +135,7 @@ export function identityResolver(db: Db, options: ResolverOptions = {}) {
       const rows = await loadIdentities(executor, 'id', [...ids.missing]);
       const found = new Map(rows.map((i) => [i.id, i]));
       for (const id of ids.missing) ids.put(id, { facts: found.get(id) ?? null });
+      ids.missing.clear();
     }
 
     return requests.map((request) => {
@@ -147,7 +160,11 @@ export function identityResolver(db: Db, options: ResolverOptions = {}) {
     });
   }
 
-  return { resolve };
+  return {
+    batch,
+    /** Resolves one batch of records. */
+    resolve: (requests: ResolveRequest[], executor: Executor = db) => batch(executor).resolve(requests),
+  };
 }
 
 /** One batch's reading of a cache: what it found, what it must load, and what it loaded. */
@@ -171,16 +188,20 @@ function batchView<V extends {}>(lru: LRUCache<string, V>) {
   };
 }
 
+type View<V extends {}> = ReturnType<typeof batchView<V>>;
+type ListView<T> = View<T[]>;
+
 /** Rows loaded for a view's missing keys, grouped by key; a key nothing matched is cached empty. */
-function fillGroups<R>(view: ReturnType<typeof batchView<R[]>>, rows: R[], keyOf: (row: R) => string): void {
+function fillGroups<R>(view: ListView<R>, rows: R[], keyOf: (row: R) => string): void {
   const groups = new Map<string, R[]>();
   for (const key of view.missing) groups.set(key, []);
   for (const row of rows) groups.get(keyOf(row))?.push(row);
   for (const [key, group] of groups) view.put(key, group);
+  view.missing.clear();
 }
 
 /** A list-valued entry of a view (empty when absent). */
-function listed<T>(view: ReturnType<typeof batchView<T[]>>, key: string): readonly T[] {
+function listed<T>(view: ListView<T>, key: string): readonly T[] {
   return view.found.get(key) ?? [];
 }
 
