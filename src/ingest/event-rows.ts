@@ -28,14 +28,16 @@ export function copyRowsWriter() {
     }
     length += buffer.write(text, length);
   };
+  const time = isoTimes();
   return {
     write(e: IngestedEvent, raw: string): void {
       const ev = e.event;
       const r = e.resolution;
-      put(`${copyText(e.id)}\t${copyText(e.dedupeKey)}\t${copyText(ev.source)}\t${copyText(ev.format)}\t${copyText(ev.type)}\t${ev.time.toISOString()}\t`
+      // The id (a UUID), the format, type and outcome (vocabulary words) and the time need no escaping.
+      put(`${e.id}\t${copyText(e.dedupeKey)}\t${copyText(ev.source)}\t${ev.format}\t${ev.type}\t${time(ev.time)}\t`
         + `${copyText(idArray(r.identities))}\t${copyText(idArray(r.byFingerprint, r.byCredentialRef))}\t${copyText(textArray(ev.fingerprints))}\t`
         + `${copyNullable(ev.refs.jtis[0])}\t${copyNullable(ev.sourceIp)}\t${ev.sourceAsn ?? '\\N'}\t${copyNullable(ev.sourceGeo)}\t${copyNullable(ev.userAgent)}\t`
-        + `${copyNullable(ev.action)}\t${copyNullable(ev.target)}\t${copyText(ev.outcome)}\t${copyText(JSON.stringify(attributesOf(e)))}\t`);
+        + `${copyNullable(ev.action)}\t${copyNullable(ev.target)}\t${ev.outcome}\t${copyText(attributesJson(e))}\t`);
       // The record on its own: it is usually a slice of the input, written without being copied into the row first.
       put(copyText(raw));
       buffer[length++] = 0x0a;
@@ -81,7 +83,7 @@ export function columnArrays(events: IngestedEvent[], raws: string[]): string[] 
       attributes += ',';
       raw += ',';
     }
-    attributes += JSON.stringify(attributesOf(e));
+    attributes += attributesJson(e);
     raw += raws[i]!;
   }
   return [
@@ -92,19 +94,39 @@ export function columnArrays(events: IngestedEvent[], raws: string[]): string[] 
   ];
 }
 
-/** What is kept in `events.attributes`: the format's extra facts and the detectors' signals. */
-export function attributesOf(e: IngestedEvent): Record<string, unknown> {
+/**
+ * What is kept in `events.attributes`, as JSON: the format's extra facts and the detectors'
+ * signals (a signal wins over an attribute of the same name: jsonb keeps the last of a repeated
+ * key), and the references that did not get a column of their own.
+ */
+export function attributesJson(e: IngestedEvent): string {
   const { signals, attributes, refs } = e.event;
-  const kept: Record<string, unknown> = {};
-  for (const k in attributes) if (attributes[k] !== undefined) kept[k] = attributes[k];
+  // Undefined values are left out, as JSON.stringify leaves them out of an object.
+  let extra = '';
   for (const k in signals) {
     const v = signals[k as keyof typeof signals];
-    if (v !== undefined) kept[k] = v;
+    if (v !== undefined) extra += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
   }
-  if (refs.externalRefs.length) kept.externalRefs = refs.externalRefs.map((r) => r.value);
-  if (refs.credentialRefs.length) kept.credentialRefs = refs.credentialRefs;
-  if (refs.jtis.length > 1) kept.jtis = refs.jtis;
-  return kept;
+  if (refs.externalRefs.length) extra += `,"externalRefs":${JSON.stringify(refs.externalRefs.map((r) => r.value))}`;
+  if (refs.credentialRefs.length) extra += `,"credentialRefs":${JSON.stringify(refs.credentialRefs)}`;
+  if (refs.jtis.length > 1) extra += `,"jtis":${JSON.stringify(refs.jtis)}`;
+  const own = JSON.stringify(attributes);
+  if (!extra) return own;
+  return own === '{}' ? `{${extra.slice(1)}}` : `${own.slice(0, -1)}${extra}}`;
+}
+
+/** ISO 8601 text of event times; events of one batch often share a time (a second, for CloudTrail). */
+function isoTimes(): (time: Date) => string {
+  let last = NaN;
+  let text = '';
+  return (time) => {
+    const ms = time.getTime();
+    if (ms !== last) {
+      last = ms;
+      text = time.toISOString();
+    }
+    return text;
+  };
 }
 
 /** Characters COPY text format escapes. */

@@ -83,18 +83,21 @@ export const cloudtrail: FormatParser = {
     if (who.accessKeyId) refs.credentialRefs.push(who.accessKeyId);
     const failed = r.errorCode !== undefined || (r.eventName === 'ConsoleLogin' && (r.responseElements as { ConsoleLogin?: string } | null)?.ConsoleLogin === 'Failure');
     const ip = str(r.sourceIPAddress);
+    const address = isIp(ip);
+    // Set one by one: this parser takes the bulk of most streams, and spreading optional fields allocates per record.
+    const attributes: Record<string, unknown> = { region: r.awsRegion, identityType: who.type };
+    if (ip && !address) attributes.invokedBy = ip;
+    if (r.errorCode) attributes.errorCode = r.errorCode;
+    attributes.mfa = who.sessionContext?.attributes?.mfaAuthenticated === 'true';
     return {
       ok: true,
       event: {
         format: 'cloudtrail', source: `aws:${r.recipientAccountId ?? who.accountId ?? 'unknown'}`, type: eventType(r), time,
         naturalKey: r.eventID, refs, secrets: [],
-        sourceIp: isIp(ip) ? ip : undefined, userAgent: str(r.userAgent), action: r.eventName, target: r.eventSource,
+        sourceIp: address ? ip : undefined, userAgent: str(r.userAgent), action: r.eventName, target: r.eventSource,
         outcome: failed ? 'failure' : 'success',
         signals: { privileged: PRIVILEGED_NAMES.test(r.eventName) || (r.eventSource === 'iam.amazonaws.com' && r.readOnly === false) },
-        attributes: {
-          region: r.awsRegion, identityType: who.type, ...(ip && !isIp(ip) ? { invokedBy: ip } : {}),
-          ...(r.errorCode ? { errorCode: r.errorCode } : {}), mfa: who.sessionContext?.attributes?.mfaAuthenticated === 'true',
-        },
+        attributes,
         raw: record,
       },
     };
