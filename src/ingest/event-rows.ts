@@ -16,8 +16,9 @@ export const EVENT_COLUMNS = [
  * Writes rows as COPY text (tab-separated, `\N` for null) straight into a buffer, so that no
  * per-row string outlives its row; `raw` is the event's record as JSON text.
  */
-export function copyRowsWriter() {
-  let buffer = Buffer.allocUnsafe(512 * 1024);
+export function copyRowsWriter(expectedRows: number) {
+  // About 2 KiB a row holds most records without the buffer having to grow.
+  let buffer = Buffer.allocUnsafe(Math.max(16 * 1024, expectedRows * 2048));
   let length = 0;
   const put = (text: string) => {
     // UTF-8 takes at most three bytes per UTF-16 unit; one more for the row's end.

@@ -134,7 +134,7 @@ export function ingestService(deps: IngestDeps) {
     const indexes: number[] = [];
     const rejected: { record: RawRecord; format?: EventFormat; code: string; issues: Issue[] }[] = [];
     const seen = new Set<string>();
-    const copy = viaCopy ? copyRowsWriter() : undefined;
+    const copy = viaCopy ? copyRowsWriter(records.length) : undefined;
     const resolver = deps.resolver.batch();
     let duplicates = 0;
     // Slice by slice, each record goes from text to row while it is still in the CPU's caches.
