@@ -18,21 +18,33 @@ export interface EventBatch {
 
 const COLUMN_LIST = EVENT_COLUMNS.join(', ');
 
+/** Which events of a batch a write inserted (the others were stored already). */
+export interface Inserted {
+  count: number;
+  has(eventId: string): boolean;
+}
+
+const every = (count: number): Inserted => ({ count, has: () => true });
+
+function only(ids: Set<string>): Inserted {
+  return { count: ids.size, has: (id) => ids.has(id) };
+}
+
 /**
- * Stores a batch of events; a dedupe key already stored is skipped. Returns the ids of the rows
+ * Stores a batch of events; a dedupe key already stored is skipped. Says which events it
  * inserted. On PostgreSQL the rows are copied straight into `events` (`COPY … FROM STDIN`, the
  * cheapest write there is) inside a savepoint; when a dedupe key is already stored the COPY fails
  * on it, the savepoint is rolled back and the batch is inserted row by row instead, skipping what
  * is stored (as on PGlite).
  */
-export async function insertEvents(tx: Executor, batch: EventBatch): Promise<Set<string>> {
-  if (batch.events.length === 0) return new Set();
+export async function insertEvents(tx: Executor, batch: EventBatch): Promise<Inserted> {
+  if (batch.events.length === 0) return every(0);
   if (batch.copy) {
     await sql`savepoint events_copy`.execute(tx);
     try {
       await copyFromStdin(tx, `copy events (${COLUMN_LIST}) from stdin`, batch.copy);
       await sql`release savepoint events_copy`.execute(tx);
-      return new Set(batch.events.map((e) => e.id));
+      return every(batch.events.length);
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
       await sql`rollback to savepoint events_copy`.execute(tx);
@@ -51,7 +63,7 @@ const UNIQUE_VIOLATION = '23505';
  * known without sending rows back; else the batch's ids (fresh, random) found in the table are
  * the ones inserted here.
  */
-async function insertSkippingStored(tx: Executor, batch: EventBatch): Promise<Set<string>> {
+async function insertSkippingStored(tx: Executor, batch: EventBatch): Promise<Inserted> {
   const [id, dedupeKey, source, format, type, time, identityIds, credentialIds, fingerprints, jti, sourceIp, sourceAsn, sourceGeo, userAgent, action, target, outcome, attributes, raw] = columnArrays(batch.events, batch.raws);
   const { numAffectedRows } = await sql`
     insert into events (${sql.raw(COLUMN_LIST)})
@@ -67,8 +79,7 @@ async function insertSkippingStored(tx: Executor, batch: EventBatch): Promise<Se
         jsonb_array_elements(${attributes}::jsonb), json_array_elements(${raw}::json)
       ) as r(${sql.raw(COLUMN_LIST)})
     on conflict (dedupe_key) do nothing`.execute(tx);
-  const ids = batch.events.map((e) => e.id);
-  if (numAffectedRows === BigInt(ids.length)) return new Set(ids);
-  const { rows } = await sql<{ id: string }>`select id from events where id = any(${ids}::text[])`.execute(tx);
-  return new Set(rows.map((r) => r.id));
+  if (numAffectedRows === BigInt(batch.events.length)) return every(batch.events.length);
+  const { rows } = await sql<{ id: string }>`select id from events where id = any(${batch.events.map((e) => e.id)}::text[])`.execute(tx);
+  return only(new Set(rows.map((r) => r.id)));
 }

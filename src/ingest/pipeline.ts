@@ -13,7 +13,7 @@ import { recordDeadLetters, type DeadLetter } from './dead-letters.js';
 import type { FormatParser, ParsedEvent } from './event.js';
 import { storeTakesCopy } from './copy.js';
 import { copyRowsWriter } from './event-rows.js';
-import { insertEvents, type EventBatch } from './event-store.js';
+import { insertEvents, type EventBatch, type Inserted } from './event-store.js';
 import { PARSERS, recogniseFormat } from './formats/index.js';
 import type { DetectionSink, IngestedEvent } from './ingested.js';
 import { splitRecords, type RawRecord } from './records.js';
@@ -191,10 +191,10 @@ export function ingestService(deps: IngestDeps) {
     let counts: Omit<IngestSummary, 'events' | 'errors'>;
     try {
       const deadLettered = await recordDeadLetters(tx, letters);
-      const fresh = inserted.size === events.length ? events : events.filter((e) => inserted.has(e.id));
+      const fresh = inserted.count === events.length ? events : events.filter((e) => inserted.has(e.id));
       const detected = fresh.length ? await deps.detection.detect(tx, fresh, actor) : { created: [] };
       counts = {
-        received, stored: inserted.size, duplicates: duplicates + events.length - inserted.size,
+        received, stored: inserted.count, duplicates: duplicates + events.length - inserted.count,
         rejected, deadLettered, detections: detected.created.length,
       };
       if (counts.stored || counts.deadLettered || counts.detections) {
@@ -309,5 +309,5 @@ interface Prepared {
 interface Staged {
   prepared: Prepared;
   tx: ControlledTransaction<Database>;
-  inserted: Set<string>;
+  inserted: Inserted;
 }
