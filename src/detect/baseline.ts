@@ -26,14 +26,21 @@ export function emptyBaseline(lastSeen: number | null = null): Baseline {
 }
 
 /** The source keys of an event, most telling first. */
-export function sourceKeys(e: IngestedEvent): string[] {
+export function sourceKeys(e: IngestedEvent): readonly string[] {
+  // Detectors and learning ask for the same event's keys in turn: the last answer is kept.
+  if (e === lastEvent) return lastKeys;
   const keys: string[] = [];
   if (e.event.sourceAsn !== undefined) keys.push(`asn:${e.event.sourceAsn}`);
   if (e.event.sourceGeo) keys.push(`geo:${e.event.sourceGeo.toUpperCase()}`);
   const net = network(e.event.sourceIp);
   if (net) keys.push(`net:${net}`);
+  lastEvent = e;
+  lastKeys = keys;
   return keys;
 }
+
+let lastEvent: IngestedEvent | undefined;
+let lastKeys: readonly string[] = [];
 
 /** An address's network (/24 for IPv4, /48 for IPv6): neighbours in one network are one source. */
 export function network(ip: string | undefined): string | undefined {

@@ -33,13 +33,14 @@ export function detectionEngine(deps: DetectionEngineDeps) {
   const onError = deps.onError ?? (() => undefined);
 
   /** Rules whose cheap pre-filter passes an event's format and type, found once per pair. */
-  const rulesByKind = new Map<string, Rule[]>();
+  const rulesByKind = new Map<string, Map<string, Rule[]>>();
   function rulesFor(format: string, type: string): Rule[] {
-    const kind = `${format} ${type}`;
-    let rules = rulesByKind.get(kind);
+    let byType = rulesByKind.get(format);
+    if (!byType) rulesByKind.set(format, (byType = new Map()));
+    let rules = byType.get(type);
     if (!rules) {
       rules = deps.rules.filter((r) => (!r.when?.formats || (r.when.formats as string[]).includes(format)) && (!r.when?.types || (r.when.types as string[]).includes(type)));
-      rulesByKind.set(kind, rules);
+      byType.set(type, rules);
     }
     return rules;
   }

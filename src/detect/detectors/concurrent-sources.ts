@@ -18,10 +18,11 @@ export function concurrentSourcesDetector(options: DetectorOptions): Detector {
     let sources = seen.get(token);
     if (!sources) seen.set(token, (sources = new Map()));
     let others: string[] | undefined;
-    for (const [s, at] of sources) {
-      if (Math.abs(now - at) > options.concurrentWindowMs) sources.delete(s);
+    // forEach, not for…of: no entry array per source per event.
+    sources.forEach((at, s, map) => {
+      if (Math.abs(now - at) > options.concurrentWindowMs) map.delete(s);
       else if (s !== source) (others ??= []).push(s);
-    }
+    });
     sources.set(source, now);
     if (sources.size > MAX_SOURCES_PER_TOKEN) sources.delete(sources.keys().next().value!);
     if (!others) return undefined;

@@ -14,7 +14,7 @@ export function ttlOverrunDetector(): Detector {
       const at = e.event.time.getTime();
       const { sessions, byCredentialRef } = e.resolution;
       const claimed = e.event.signals.tokenExpiresAt ? Date.parse(e.event.signals.tokenExpiresAt) : NaN;
-      if (!sessions.some((s) => expiredSession(s, at)) && !byCredentialRef.some((c) => expiredCredential(c, at)) && !(claimed < at)) return NO_FINDINGS;
+      if (!anyExpired(sessions, byCredentialRef, at) && !(claimed < at)) return NO_FINDINGS;
       const out: Finding[] = [];
       const report = (identityId: string | null, what: string, expiresAt: number, confidence: 'high' | 'medium', attributes: Record<string, unknown>) => {
         const minutes = Math.round((at - expiresAt) / 60_000);
@@ -36,6 +36,12 @@ export function ttlOverrunDetector(): Detector {
       return out;
     },
   };
+}
+
+function anyExpired(sessions: SessionFacts[], credentials: CredentialFacts[], at: number): boolean {
+  for (const s of sessions) if (expiredSession(s, at)) return true;
+  for (const c of credentials) if (expiredCredential(c, at)) return true;
+  return false;
 }
 
 function expiredSession(s: SessionFacts, at: number): boolean {

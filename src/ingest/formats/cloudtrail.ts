@@ -45,10 +45,10 @@ const CloudTrailRecord = Type.Object({
 
 const check = checker(CloudTrailRecord);
 
-/** STS and IAM calls that hand out credentials. */
-const ISSUING = new Set([
-  'sts.amazonaws.com:AssumeRole', 'sts.amazonaws.com:AssumeRoleWithWebIdentity', 'sts.amazonaws.com:AssumeRoleWithSAML',
-  'sts.amazonaws.com:GetSessionToken', 'sts.amazonaws.com:GetFederationToken', 'iam.amazonaws.com:CreateAccessKey',
+/** STS and IAM calls that hand out credentials, by event source. */
+const ISSUING = new Map([
+  ['sts.amazonaws.com', new Set(['AssumeRole', 'AssumeRoleWithWebIdentity', 'AssumeRoleWithSAML', 'GetSessionToken', 'GetFederationToken'])],
+  ['iam.amazonaws.com', new Set(['CreateAccessKey'])],
 ]);
 
 /** Calls that change who can do what, or blind the defenders. */
@@ -56,7 +56,7 @@ const PRIVILEGED_NAMES = /^(StopLogging|DeleteTrail|UpdateTrail|PutEventSelector
 
 function eventType(r: Static<typeof CloudTrailRecord>): EventType {
   if (r.eventName === 'ConsoleLogin' || r.eventType === 'AwsConsoleSignIn') return 'auth.login';
-  if (ISSUING.has(`${r.eventSource}:${r.eventName}`)) return 'token.issued';
+  if (ISSUING.get(r.eventSource)?.has(r.eventName)) return 'token.issued';
   return 'api.call';
 }
 
