@@ -5,7 +5,8 @@ import type { Executor } from '../store/db.js';
 
 /**
  * Whether `copyFromStdin` works on this store: PostgreSQL through node-postgres (the server
- * store). PGlite runs in process and takes no COPY from a client stream.
+ * store). PGlite takes COPY data only through its own API (a blob), which Kysely's driver does
+ * not pass.
  */
 export function storeTakesCopy(db: Executor): boolean {
   const adapter = db.getExecutor().adapter;

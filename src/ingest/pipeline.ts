@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { ControlledTransaction } from 'kysely';
 import { appendAudit } from '../audit/service.js';
-import { canonicalJson } from '../audit/chain.js';
-import { InvalidInputError, type Issue } from '../domain/errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 import { EVENT_FORMATS, type EventFormat } from '../domain/event.js';
 import type { Actor } from '../domain/roles.js';
 import type { Fingerprinter } from '../secrets/fingerprint.js';
@@ -10,15 +8,13 @@ import type { Sealer } from '../secrets/sealed.js';
 import type { Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import { recordDeadLetters, type DeadLetter } from './dead-letters.js';
-import type { FormatParser, ParsedEvent } from './event.js';
 import { storeTakesCopy } from './copy.js';
 import { copyRowsWriter } from './event-rows.js';
 import { insertEvents, type EventBatch, type Inserted } from './event-store.js';
-import { PARSERS, recogniseFormat } from './formats/index.js';
 import type { DetectionSink, IngestedEvent } from './ingested.js';
+import { recordReader, type Rejected } from './record-reader.js';
 import { splitRecords, type RawRecord } from './records.js';
-import type { IdentityResolver, Resolution } from './resolve.js';
-import { scrubSecrets, storableAsSent } from './scrub.js';
+import type { IdentityResolver } from './resolve.js';
 import { SLICE, yieldToEventLoop } from './slices.js';
 import { storeTurns } from './turns.js';
 
@@ -65,9 +61,6 @@ export interface IngestDeps {
 /** Records per transaction: large enough to amortize a commit, small enough to bound memory. */
 export const BATCH_SIZE = 2000;
 
-/** Access key ids are public identifiers, not secrets: a leaked one may name a stored credential. */
-const ACCESS_KEY_ID = /^(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}$/;
-
 /**
  * Signals in: splits input into records, parses each with its format's parser, fingerprints
  * leaked secrets and drops their plaintext, resolves identities, stores new events (idempotent
@@ -80,6 +73,7 @@ const ACCESS_KEY_ID = /^(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}$/;
 export function ingestService(deps: IngestDeps) {
   const turns = storeTurns();
   const viaCopy = storeTakesCopy(deps.db);
+  const reader = recordReader(deps);
 
   async function ingest(input: string | unknown, options: IngestOptions, actor: Actor): Promise<IngestSummary> {
     if (options.format !== undefined && !(EVENT_FORMATS as readonly string[]).includes(options.format)) {
@@ -132,7 +126,7 @@ export function ingestService(deps: IngestDeps) {
     const events: IngestedEvent[] = [];
     const raws: string[] = [];
     const indexes: number[] = [];
-    const rejected: { record: RawRecord; format?: EventFormat; code: string; issues: Issue[] }[] = [];
+    const rejected: Rejected[] = [];
     const seen = new Set<string>();
     const copy = viaCopy ? copyRowsWriter(records.length) : undefined;
     const resolver = deps.resolver.batch();
@@ -143,12 +137,12 @@ export function ingestService(deps: IngestDeps) {
       const first = events.length;
       for (let i = start; i < Math.min(records.length, start + SLICE); i++) {
         const record = records[i]!;
-        const outcome = parseRecord(record, options.format, receivedAt);
+        const outcome = reader.parse(record, options.format, receivedAt);
         if ('issues' in outcome) {
           rejected.push({ record, ...outcome });
           continue;
         }
-        const { event, raw } = normalize(outcome.event, record.text);
+        const { event, raw } = reader.normalize(outcome.event, record.text);
         record.value = undefined; // its row is built below: the parsed record need not outlive this slice
         if (seen.has(event.dedupeKey)) {
           duplicates++;
@@ -167,7 +161,7 @@ export function ingestService(deps: IngestDeps) {
         copy?.write(slice[i]!, raws[first + i]!);
       }
     }
-    const letters = await Promise.all(rejected.map((r) => deadLetter(r, options.channel)));
+    const letters = await Promise.all(rejected.map((r) => reader.deadLetter(r, options.channel)));
     const errors = rejected.flatMap(({ record, code, issues }) => issues.map((issue): RecordError => ({
       record: record.index, ...(record.line ? { line: record.line } : {}), code, path: issue.path, message: issue.message,
     })));
@@ -211,84 +205,10 @@ export function ingestService(deps: IngestDeps) {
     return { ...counts, events: stored, errors };
   }
 
-  /** Parsed and normalized, or why not: never throws, whatever the record holds. */
-  function parseRecord(record: RawRecord, format: EventFormat | undefined, receivedAt: Date): { event: ParsedEvent } | { format?: EventFormat; code: string; issues: Issue[] } {
-    if (record.error) return { code: record.error.code, issues: [{ path: '', message: record.error.message }] };
-    const value = record.value as Record<string, unknown>;
-    const parser: FormatParser | undefined = format ? PARSERS[format] : recogniseFormat(value);
-    if (!parser) {
-      return {
-        code: 'ERR_EVENT_FORMAT_UNKNOWN',
-        issues: [{ path: '', message: `the record's format is not recognised; name it with ?format= (${EVENT_FORMATS.join(', ')})` }],
-      };
-    }
-    try {
-      const parsed = parser.parse(value, receivedAt);
-      return parsed.ok ? { event: parsed.event } : { format: parser.format, code: 'ERR_EVENT_INVALID', issues: parsed.issues };
-    } catch {
-      // A parser bug must cost one record, not the batch; the record is kept as a dead letter.
-      return { format: parser.format, code: 'ERR_EVENT_INVALID', issues: [{ path: '', message: `the record could not be read as ${parser.format}` }] };
-    }
-  }
-
-  /**
-   * Fingerprints the secrets, drops their plaintext from the record, and gives the dedupe key and
-   * the record as stored (JSON text: as it came when nothing was scrubbed and the text is safe to
-   * keep, else the scrubbed record serialized).
-   */
-  function normalize(parsed: ParsedEvent, text: string | undefined): { event: IngestedEvent; raw: string } {
-    const { secrets, raw } = parsed;
-    const asSent = text !== undefined && storableAsSent(text);
-    // Most records carry no secret and arrive as text with nothing to scrub: they are not walked.
-    const scrubbed = secrets.length === 0 && asSent ? raw : scrubSecrets(raw, secrets, deps.fingerprint);
-    const fingerprints = secrets.length ? [...new Set(secrets.map(deps.fingerprint))] : [];
-    const keyIds = secrets.length ? secrets.filter((s) => ACCESS_KEY_ID.test(s)) : [];
-    const refs = keyIds.length ? { ...parsed.refs, credentialRefs: [...parsed.refs.credentialRefs, ...keyIds] } : parsed.refs;
-    const natural = parsed.naturalKey
-      ? (parsed.naturalKey.length <= 200 ? parsed.naturalKey : deps.fingerprint(parsed.naturalKey))
-      // No id of its own: the record's content (secrets already replaced by their keyed fingerprints) is its identity.
-      : deps.fingerprint(canonicalJson(scrubbed));
-    const event: IngestedEvent = {
-      id: randomUUID(),
-      dedupeKey: `${parsed.format}:${natural}`,
-      // Every field named, so that every event has one shape whatever its format (detectors read them all).
-      event: {
-        format: parsed.format, source: parsed.source, type: parsed.type, time: parsed.time, naturalKey: parsed.naturalKey, refs, fingerprints,
-        sourceIp: parsed.sourceIp, sourceAsn: parsed.sourceAsn, sourceGeo: parsed.sourceGeo, userAgent: parsed.userAgent,
-        action: parsed.action, target: parsed.target, outcome: parsed.outcome, signals: parsed.signals, attributes: parsed.attributes,
-      },
-      resolution: NOT_RESOLVED,
-    };
-    return { event, raw: scrubbed === raw && asSent ? text : JSON.stringify(scrubbed) };
-  }
-
-  async function deadLetter(r: { record: RawRecord; format?: EventFormat; code: string; issues: Issue[] }, channel: IngestChannel): Promise<DeadLetter> {
-    const text = r.record.text ?? JSON.stringify(r.record.value) ?? String(r.record.value);
-    // Whatever a format would call a secret is dropped from what is shown, even when the record is invalid.
-    const secrets = r.record.value === undefined ? [] : Object.values(PARSERS).flatMap((p) => safeSecrets(p, r.record.value));
-    return {
-      digest: deps.fingerprint(text), channel, format: r.format ?? null, recordIndex: r.record.index, line: r.record.line ?? null,
-      code: r.code, reason: r.issues.map((i) => (i.path ? `${i.path} ${i.message}` : i.message)).join('; '), issues: r.issues,
-      payload: r.record.value === undefined ? undefined : scrubSecrets(r.record.value, secrets, deps.fingerprint),
-      sealedRecord: await deps.sealer.seal(text), size: Buffer.byteLength(text),
-    };
-  }
-
   return { ingest };
 }
 
-function safeSecrets(parser: FormatParser, value: unknown): string[] {
-  try {
-    return parser.secretsIn(value);
-  } catch {
-    return [];
-  }
-}
-
 export type IngestService = ReturnType<typeof ingestService>;
-
-/** Until the resolver answers. */
-const NOT_RESOLVED: Resolution = { identities: [], byFingerprint: [], byCredentialRef: [], sessions: [] };
 
 interface Prepared {
   /** Records in the batch. */
