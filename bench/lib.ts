@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 
 /** The p-th percentile (0..100) of samples, nearest-rank. */
@@ -39,4 +41,32 @@ export function report(title: string, figures: Figure[], baseline: { name: strin
 
 function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 1 ? n.toFixed(2) : n.toFixed(3);
+}
+
+let clockTicks: number | undefined;
+
+/**
+ * CPU time (user + system, ms) a process of this machine has used so far, from `/proc`; undefined
+ * where that cannot be read (another OS, a server on another host, or the process has exited).
+ */
+export async function processCpuMs(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time used so far by each of several processes (see `processCpuMs`); undefined when any cannot be read. */
+export async function processesCpuMs(pids: number[]): Promise<Map<number, number> | undefined> {
+  const used = new Map<number, number>();
+  for (const pid of pids) {
+    const ms = await processCpuMs(pid);
+    if (ms === undefined) return undefined;
+    used.set(pid, ms);
+  }
+  return used;
 }

@@ -26,19 +26,34 @@ export function emptyBaseline(lastSeen: number | null = null): Baseline {
 }
 
 /** The source keys of an event, most telling first. */
-export function sourceKeys(e: IngestedEvent): string[] {
+export function sourceKeys(e: IngestedEvent): readonly string[] {
+  // Detectors and learning ask for the same event's keys in turn: the last answer is kept.
+  if (e === lastEvent) return lastKeys;
   const keys: string[] = [];
   if (e.event.sourceAsn !== undefined) keys.push(`asn:${e.event.sourceAsn}`);
   if (e.event.sourceGeo) keys.push(`geo:${e.event.sourceGeo.toUpperCase()}`);
   const net = network(e.event.sourceIp);
   if (net) keys.push(`net:${net}`);
+  lastEvent = e;
+  lastKeys = keys;
   return keys;
 }
+
+let lastEvent: IngestedEvent | undefined;
+let lastKeys: readonly string[] = [];
 
 /** An address's network (/24 for IPv4, /48 for IPv6): neighbours in one network are one source. */
 export function network(ip: string | undefined): string | undefined {
   if (!ip) return undefined;
-  if (ip.includes('.')) return `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+  if (ip.includes('.')) {
+    // The first three dot-separated parts (all of it when there are fewer).
+    let end = -1;
+    for (let n = 0; n < 3; n++) {
+      end = ip.indexOf('.', end + 1);
+      if (end === -1) return `${ip}.0/24`;
+    }
+    return `${ip.slice(0, end)}.0/24`;
+  }
   const groups = ip.toLowerCase().split(':');
   return groups.length >= 3 ? `${groups.slice(0, 3).join(':')}::/48` : undefined;
 }

@@ -18,22 +18,28 @@ export function baselineStore(options: { max?: number; persistEveryMs?: number }
   let lastPersist = 0;
 
   /** Makes the identities' baselines available; a new one starts from the identity's last use. */
-  async function load(db: Executor, identities: IdentityFacts[]): Promise<BaselineLookup> {
-    const wanted = [...new Map(identities.map((i) => [i.id, i])).values()].filter((i) => !cache.has(i.id) && !dirty.has(i.id));
-    if (wanted.length) {
+  async function load(db: Executor, identities: Iterable<IdentityFacts>): Promise<BaselineLookup> {
+    const wanted = new Map<string, IdentityFacts>();
+    for (const i of identities) if (!wanted.has(i.id) && !cache.has(i.id) && !dirty.has(i.id)) wanted.set(i.id, i);
+    if (wanted.size) {
       const rows = await db.selectFrom('baselines').select(['identityId', 'state'])
-        .where('identityId', '=', sql<string>`any(${wanted.map((i) => i.id)}::text[])`).execute();
+        .where('identityId', '=', sql<string>`any(${[...wanted.keys()]}::text[])`).execute();
       const stored = new Map(rows.map((r) => [r.identityId, r.state as unknown as Baseline]));
-      for (const identity of wanted) cache.set(identity.id, stored.get(identity.id) ?? emptyBaseline(identity.lastUsedAt?.getTime() ?? null));
+      for (const identity of wanted.values()) cache.set(identity.id, stored.get(identity.id) ?? emptyBaseline(identity.lastUsedAt?.getTime() ?? null));
     }
+    // What this batch reads, it may change: marked dirty on first use, then found here.
+    const used = new Map<string, Baseline>();
     return {
       get(identityId) {
-        let baseline = cache.get(identityId) ?? dirty.get(identityId);
+        let baseline = used.get(identityId);
+        if (baseline) return baseline;
+        baseline = cache.get(identityId) ?? dirty.get(identityId);
         if (!baseline) {
           baseline = emptyBaseline();
           cache.set(identityId, baseline);
         }
         dirty.set(identityId, baseline);
+        used.set(identityId, baseline);
         return baseline;
       },
     };

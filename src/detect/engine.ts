@@ -1,11 +1,12 @@
 import type { Actor } from '../domain/roles.js';
 import type { DetectionResult, IngestedEvent } from '../ingest/ingested.js';
 import type { IdentityFacts } from '../ingest/resolve.js';
+import { SLICE, yieldToEventLoop } from '../ingest/slices.js';
 import type { Executor, Tx } from '../store/db.js';
 import { learn, sourceKeys, type Baseline } from './baseline.js';
 import { baselineStore, type BaselineStore } from './baselines.js';
 import { builtinDetectors } from './detectors/index.js';
-import { DEFAULT_DETECTOR_OPTIONS, hourBucket, type BaselineLookup, type Detector, type DetectorOptions, type Finding } from './finding.js';
+import { DEFAULT_DETECTOR_OPTIONS, hourBucket, NO_FINDINGS, type BaselineLookup, type Detector, type DetectorOptions, type Finding } from './finding.js';
 import type { Rule, RuleBindings } from './rules.js';
 import { storeDetections } from './store.js';
 
@@ -31,27 +32,46 @@ export function detectionEngine(deps: DetectionEngineDeps) {
   const baselines = deps.baselines ?? baselineStore();
   const onError = deps.onError ?? (() => undefined);
 
-  function evaluate(events: IngestedEvent[], lookup: BaselineLookup): Finding[] {
+  /** Rules whose cheap pre-filter passes an event's format and type, found once per pair. */
+  const rulesByKind = new Map<string, Map<string, Rule[]>>();
+  function rulesFor(format: string, type: string): Rule[] {
+    let byType = rulesByKind.get(format);
+    if (!byType) rulesByKind.set(format, (byType = new Map()));
+    let rules = byType.get(type);
+    if (!rules) {
+      rules = deps.rules.filter((r) => (!r.when?.formats || (r.when.formats as string[]).includes(format)) && (!r.when?.types || (r.when.types as string[]).includes(type)));
+      byType.set(type, rules);
+    }
+    return rules;
+  }
+
+  /** Judges the events in time order; yields to the event loop between slices, so the store's replies are read meanwhile. */
+  async function evaluate(events: IngestedEvent[], lookup: BaselineLookup): Promise<Finding[]> {
     const findings: Finding[] = [];
     const ordered = [...events].sort((a, b) => a.event.time.getTime() - b.event.time.getTime());
-    for (const e of ordered) {
+    for (let i = 0; i < ordered.length; i++) {
+      if (i % SLICE === SLICE - 1) await yieldToEventLoop();
+      const e = ordered[i]!;
       for (const detector of detectors) {
         try {
-          findings.push(...detector.observe(e, lookup));
+          const found = detector.observe(e, lookup);
+          if (found.length) findings.push(...found);
         } catch (error) {
           onError(error, `detector ${detector.type}`);
         }
       }
-      findings.push(...applyRules(e, lookup));
+      const ruled = applyRules(e, lookup);
+      if (ruled.length) findings.push(...ruled);
       for (const identity of e.resolution.identities) learn(lookup.get(identity.id), e);
     }
     return findings;
   }
 
-  function applyRules(e: IngestedEvent, lookup: BaselineLookup): Finding[] {
-    const candidates = deps.rules.filter((r) => (!r.when?.formats || r.when.formats.includes(e.event.format))
-      && (!r.when?.types || r.when.types.includes(e.event.type)) && (!r.when?.actions || (e.event.action !== undefined && r.when.actions.includes(e.event.action))));
-    if (candidates.length === 0) return [];
+  function applyRules(e: IngestedEvent, lookup: BaselineLookup): readonly Finding[] {
+    const byKind = rulesFor(e.event.format, e.event.type);
+    if (byKind.length === 0) return NO_FINDINGS;
+    const candidates = byKind.filter((r) => !r.when?.actions || (e.event.action !== undefined && r.when.actions.includes(e.event.action)));
+    if (candidates.length === 0) return NO_FINDINGS;
     let event: Record<string, unknown> | undefined;
     const subjects: (IdentityFacts | undefined)[] = e.resolution.identities.length ? e.resolution.identities : [undefined];
     const out: Finding[] = [];
@@ -82,8 +102,8 @@ export function detectionEngine(deps: DetectionEngineDeps) {
 
   return {
     async detect(tx: Tx, events: IngestedEvent[], actor: Actor): Promise<DetectionResult> {
-      const lookup = await baselines.load(tx, events.flatMap((e) => e.resolution.identities));
-      const findings = evaluate(events, lookup);
+      const lookup = await baselines.load(tx, identitiesOf(events));
+      const findings = await evaluate(events, lookup);
       const created = await storeDetections(tx, findings, actor);
       await baselines.persist(tx);
       return { created };
@@ -94,6 +114,10 @@ export function detectionEngine(deps: DetectionEngineDeps) {
 }
 
 export type DetectionEngine = ReturnType<typeof detectionEngine>;
+
+function* identitiesOf(events: IngestedEvent[]): Iterable<IdentityFacts> {
+  for (const e of events) yield* e.resolution.identities;
+}
 
 function eventBindings(e: IngestedEvent): Record<string, unknown> {
   const ev = e.event;

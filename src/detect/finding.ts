@@ -33,8 +33,11 @@ export interface BaselineLookup {
 /** A built-in detector: reads the event, its identities and their baselines, may keep bounded state of its own. */
 export interface Detector {
   type: DetectionType;
-  observe(event: IngestedEvent, baselines: BaselineLookup): Finding[];
+  observe(event: IngestedEvent, baselines: BaselineLookup): readonly Finding[];
 }
+
+/** What most events raise: shared, and frozen so that nobody adds to it. */
+export const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 
 export interface DetectorOptions {
   /** Observations before a baseline is trusted to call something new (new_source, unusual_destination). */

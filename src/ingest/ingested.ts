@@ -3,15 +3,15 @@ import type { Tx } from '../store/db.js';
 import type { ParsedEvent } from './event.js';
 import type { Resolution } from './resolve.js';
 
-/** An event as stored: secrets gone (fingerprints instead), resolved to identities. */
+/**
+ * An event as stored: secrets gone (fingerprints instead), resolved to identities. The record
+ * itself (`events.raw`, secrets replaced by fingerprint markers) is written by the pipeline and
+ * not carried here: detection reads the normalized fields.
+ */
 export interface IngestedEvent {
   id: string;
   dedupeKey: string;
   event: Omit<ParsedEvent, 'secrets' | 'raw'> & { fingerprints: string[] };
-  /** The record with every secret replaced by its fingerprint marker. */
-  raw: unknown;
-  /** `raw` as JSON text, when the record arrived as text that needed no change (it is written as is). */
-  rawText?: string;
   resolution: Resolution;
 }
 

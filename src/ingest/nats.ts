@@ -32,7 +32,7 @@ const decoder = new TextDecoder();
  * batch is ingested as one batch (every message one record, or an array of records), and the
  * messages are acknowledged only once the batch is stored; a bad record is stored as a dead
  * letter, so it is acknowledged too. When the store fails, the batch is negatively acknowledged
- * and delivered again after `retryMs`.
+ * and delivered again after `retryMs`. The next batch is fetched while one is being stored.
  */
 export async function startNatsInput(deps: { events: Pick<IngestService, 'ingest'>; logger: Logger }, options: NatsInputOptions): Promise<NatsInput> {
   const nc: NatsConnection = await connect({ servers: options.servers, name: `cordon-ingest-${process.pid}` });
@@ -67,17 +67,26 @@ export async function startNatsInput(deps: { events: Pick<IngestService, 'ingest
   }
 
   const loop = (async () => {
+    // Two batches at once: the next is fetched and parsed while the one before is stored.
+    const storing = new Set<Promise<void>>();
     while (!stopped) {
       try {
         const fetched = await consumer.fetch({ max_messages: options.batch ?? 500, expires: Math.max(1000, options.waitMs ?? 1000) });
         const messages: JsMsg[] = [];
         for await (const m of fetched) messages.push(m);
-        if (messages.length) await ingestBatch(messages);
+        if (messages.length) {
+          const stored: Promise<void> = ingestBatch(messages)
+            .catch((error) => deps.logger.error({ err: error }, 'acknowledging a NATS batch failed'))
+            .finally(() => storing.delete(stored));
+          storing.add(stored);
+          if (storing.size >= 2) await Promise.race(storing);
+        }
       } catch (error) {
         if (!stopped) deps.logger.error({ err: error }, 'fetching from NATS failed');
         if (!stopped) await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 5000));
       }
     }
+    await Promise.all(storing);
   })();
 
   return {

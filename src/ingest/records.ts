@@ -1,4 +1,5 @@
 import { isObject } from './formats/shared.js';
+import { SLICE, yieldToEventLoop } from './slices.js';
 
 /** One record of a request body or file, as found: parsed, or with why it could not be. */
 export interface RawRecord {
@@ -17,7 +18,7 @@ export interface RawRecord {
  * A CloudTrail log file (`{"Records": […]}`) and a Kubernetes `EventList` are unwrapped into
  * their events. An array or container inside NDJSON is unwrapped the same way.
  */
-export function splitRecords(input: string | unknown): RawRecord[] {
+export async function splitRecords(input: string | unknown): Promise<RawRecord[]> {
   const records: RawRecord[] = [];
   const suspect = typeof input !== 'string' || MAYBE_UNSTORABLE.test(input);
   const push = (value: unknown, line?: number, text?: string) => {
@@ -42,6 +43,7 @@ export function splitRecords(input: string | unknown): RawRecord[] {
   }
   const lines = input.split('\n');
   for (let i = 0; i < lines.length; i++) {
+    if (i % SLICE === SLICE - 1) await yieldToEventLoop();
     const text = lines[i]!.trim();
     if (text === '') continue;
     const parsed = parseJson(text);
@@ -100,14 +102,15 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; at
   }
 }
 
-function nestedDeeperThan(root: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[root, 0]];
-  while (stack.length) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+function nestedDeeperThan(node: unknown, max: number): boolean {
+  if (typeof node !== 'object' || node === null) return false;
+  if (max === 0) return true;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) if (nestedDeeperThan(node[i], max - 1)) return true;
+    return false;
   }
+  const object = node as Record<string, unknown>;
+  for (const key in object) if (nestedDeeperThan(object[key], max - 1)) return true;
   return false;
 }
 

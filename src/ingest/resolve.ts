@@ -73,7 +73,9 @@ export interface ResolverOptions {
 /**
  * Resolves records to identities by id, external ref (with provider when the format says it),
  * credential fingerprint, credential external ref and token jti. Lookups missing from the caches
- * are made once per batch, one query per kind of reference; misses are cached too.
+ * are made once per batch, one query per kind of reference; misses are cached too. Each distinct
+ * key is read from its cache once per batch, and a batch resolves against what it read (an entry
+ * expiring meanwhile cannot drop a match).
  */
 export function identityResolver(db: Db, options: ResolverOptions = {}) {
   const cache = <V extends {}>() => new LRUCache<string, V>({ max: options.max ?? 50_000, ttl: options.ttlMs ?? 5_000 });
@@ -83,65 +85,85 @@ export function identityResolver(db: Db, options: ResolverOptions = {}) {
   const byCredentialRef = cache<CredentialFacts[]>();
   const byJti = cache<{ session: SessionFacts | null }>();
 
-  async function resolve(requests: ResolveRequest[], executor: Executor = db): Promise<Resolution[]> {
-    const missing = <V extends {}>(c: LRUCache<string, V>, keys: string[]) => [...new Set(keys)].filter((k) => !c.has(k));
-    const fps = missing(byFingerprint, requests.flatMap((r) => r.fingerprints));
-    const credRefs = missing(byCredentialRef, requests.flatMap((r) => r.refs.credentialRefs));
-    const extRefs = missing(byExternalRef, requests.flatMap((r) => r.refs.externalRefs.map((e) => e.value)));
-    const jtis = missing(byJti, requests.flatMap((r) => r.refs.jtis));
+  /**
+   * A batch's resolver: resolves its records in as many calls as suits the caller (slice by
+   * slice), reading each key from the caches once for the whole batch.
+   */
+  function batch(executor: Executor = db) {
+    const fps = batchView(byFingerprint);
+    const credRefs = batchView(byCredentialRef);
+    const extRefs = batchView(byExternalRef);
+    const jtis = batchView(byJti);
+    const ids = batchView(identities);
+    return { resolve: (requests: ResolveRequest[]) => resolveIn(requests, executor, fps, credRefs, extRefs, jtis, ids) };
+  }
+
+  async function resolveIn(
+    requests: ResolveRequest[], executor: Executor, fps: ListView<CredentialFacts>, credRefs: ListView<CredentialFacts>,
+    extRefs: ListView<IdentityFacts>, jtis: View<{ session: SessionFacts | null }>, ids: View<{ facts: IdentityFacts | null }>,
+  ): Promise<Resolution[]> {
+    for (const r of requests) {
+      for (const f of r.fingerprints) fps.want(f);
+      for (const c of r.refs.credentialRefs) credRefs.want(c);
+      for (const e of r.refs.externalRefs) extRefs.want(e.value);
+      for (const j of r.refs.jtis) jtis.want(j);
+    }
     await Promise.all([
-      fps.length && loadCredentials(executor, 'fingerprint', fps).then((rows) => fill(byFingerprint, fps, rows, (c) => c.fingerprint!)),
-      credRefs.length && loadCredentials(executor, 'externalRef', credRefs).then((rows) => fill(byCredentialRef, credRefs, rows, (c) => c.externalRef!)),
-      extRefs.length && loadIdentities(executor, 'externalRef', extRefs).then((rows) => {
-        fill(byExternalRef, extRefs, rows, (i) => i.externalRef!);
-        for (const row of rows) identities.set(row.id, { facts: row });
+      fps.missing.size && loadCredentials(executor, 'fingerprint', [...fps.missing]).then((rows) => fillGroups(fps, rows, (c) => c.fingerprint!)),
+      credRefs.missing.size && loadCredentials(executor, 'externalRef', [...credRefs.missing]).then((rows) => fillGroups(credRefs, rows, (c) => c.externalRef!)),
+      extRefs.missing.size && loadIdentities(executor, 'externalRef', [...extRefs.missing]).then((rows) => {
+        fillGroups(extRefs, rows, (i) => i.externalRef!);
+        for (const row of rows) ids.put(row.id, { facts: row });
       }),
-      jtis.length && loadSessions(executor, jtis).then((rows) => {
+      jtis.missing.size && loadSessions(executor, [...jtis.missing]).then((rows) => {
         const found = new Map(rows.map((s) => [s.jti, s]));
-        for (const jti of jtis) byJti.set(jti, { session: found.get(jti) ?? null });
+        for (const jti of jtis.missing) jtis.put(jti, { session: found.get(jti) ?? null });
+        jtis.missing.clear();
       }),
     ]);
     // Identities named directly, or owning a matched credential or session.
-    const owners = requests.flatMap((r) => [
-      ...r.refs.identityIds,
-      ...r.fingerprints.flatMap((f) => byFingerprint.get(f) ?? []).map((c) => c.identityId),
-      ...r.refs.credentialRefs.flatMap((c) => byCredentialRef.get(c) ?? []).map((c) => c.identityId),
-      ...r.refs.jtis.map((j) => byJti.get(j)?.session?.identityId).filter((id): id is string => id !== undefined),
-    ]);
-    const ids = missing(identities, owners);
-    if (ids.length) {
-      const rows = await loadIdentities(executor, 'id', ids);
+    for (const r of requests) {
+      for (const id of r.refs.identityIds) ids.want(id);
+      for (const f of r.fingerprints) for (const c of listed(fps, f)) ids.want(c.identityId);
+      for (const ref of r.refs.credentialRefs) for (const c of listed(credRefs, ref)) ids.want(c.identityId);
+      for (const j of r.refs.jtis) {
+        const session = jtis.found.get(j)?.session;
+        if (session) ids.want(session.identityId);
+      }
+    }
+    if (ids.missing.size) {
+      const rows = await loadIdentities(executor, 'id', [...ids.missing]);
       const found = new Map(rows.map((i) => [i.id, i]));
-      for (const id of ids) identities.set(id, { facts: found.get(id) ?? null });
+      for (const id of ids.missing) ids.put(id, { facts: found.get(id) ?? null });
+      ids.missing.clear();
     }
-    return requests.map((r) => resolveOne(r));
-  }
 
-  function resolveOne(request: ResolveRequest): Resolution {
-    const fingerprinted = dedupe(request.fingerprints.flatMap((f) => byFingerprint.get(f) ?? []));
-    const named = dedupe(request.refs.credentialRefs.flatMap((c) => byCredentialRef.get(c) ?? []));
-    const sessions = dedupe(request.refs.jtis.map((j) => byJti.get(j)?.session).filter((s): s is SessionFacts => !!s));
-    const found = new Map<string, IdentityFacts>();
-    const add = (id: string) => {
-      const facts = identities.get(id)?.facts;
-      if (facts) found.set(id, facts);
-    };
-    request.refs.identityIds.forEach(add);
-    for (const ref of request.refs.externalRefs) {
-      for (const facts of byExternalRef.get(ref.value) ?? []) if (!ref.provider || ref.provider === facts.provider) found.set(facts.id, facts);
-    }
-    [...fingerprinted, ...named, ...sessions].forEach((x) => add(x.identityId));
-    return { identities: [...found.values()], byFingerprint: fingerprinted, byCredentialRef: named, sessions };
-  }
-
-  function fill<V>(c: LRUCache<string, V[]>, keys: string[], rows: V[], keyOf: (row: V) => string) {
-    const groups = new Map<string, V[]>(keys.map((k) => [k, []]));
-    for (const row of rows) groups.get(keyOf(row))?.push(row);
-    for (const [k, v] of groups) c.set(k, v);
+    return requests.map((request) => {
+      const fingerprinted: CredentialFacts[] = [];
+      for (const f of request.fingerprints) for (const c of listed(fps, f)) addOnce(fingerprinted, c);
+      const named: CredentialFacts[] = [];
+      for (const ref of request.refs.credentialRefs) for (const c of listed(credRefs, ref)) addOnce(named, c);
+      const sessions: SessionFacts[] = [];
+      for (const j of request.refs.jtis) {
+        const session = jtis.found.get(j)?.session;
+        if (session) addOnce(sessions, session);
+      }
+      const found: IdentityFacts[] = [];
+      for (const id of request.refs.identityIds) addIdentity(found, ids.found, id);
+      for (const ref of request.refs.externalRefs) {
+        for (const facts of listed(extRefs, ref.value)) if (!ref.provider || ref.provider === facts.provider) addOnce(found, facts);
+      }
+      for (const c of fingerprinted) addIdentity(found, ids.found, c.identityId);
+      for (const c of named) addIdentity(found, ids.found, c.identityId);
+      for (const s of sessions) addIdentity(found, ids.found, s.identityId);
+      return { identities: found, byFingerprint: fingerprinted, byCredentialRef: named, sessions };
+    });
   }
 
   return {
-    resolve,
+    batch,
+    /** Resolves one batch of records. */
+    resolve: (requests: ResolveRequest[], executor: Executor = db) => batch(executor).resolve(requests),
     /** Forgets every lookup: after containment changed statuses here (a rotated credential must read rotated at once). */
     invalidate(): void {
       for (const c of [identities, byExternalRef, byFingerprint, byCredentialRef, byJti]) c.clear();
@@ -149,11 +171,56 @@ export function identityResolver(db: Db, options: ResolverOptions = {}) {
   };
 }
 
-export type IdentityResolver = ReturnType<typeof identityResolver>;
-
-function dedupe<T extends { id: string }>(items: T[]): T[] {
-  return [...new Map(items.map((i) => [i.id, i])).values()];
+/** One batch's reading of a cache: what it found, what it must load, and what it loaded. */
+function batchView<V extends {}>(lru: LRUCache<string, V>) {
+  const found = new Map<string, V>();
+  const missing = new Set<string>();
+  const put = (key: string, value: V) => {
+    lru.set(key, value);
+    found.set(key, value);
+  };
+  return {
+    found,
+    missing,
+    put,
+    want(key: string) {
+      if (found.has(key) || missing.has(key)) return;
+      const value = lru.get(key);
+      if (value === undefined) missing.add(key);
+      else found.set(key, value);
+    },
+  };
 }
+
+type View<V extends {}> = ReturnType<typeof batchView<V>>;
+type ListView<T> = View<T[]>;
+
+/** Rows loaded for a view's missing keys, grouped by key; a key nothing matched is cached empty. */
+function fillGroups<R>(view: ListView<R>, rows: R[], keyOf: (row: R) => string): void {
+  const groups = new Map<string, R[]>();
+  for (const key of view.missing) groups.set(key, []);
+  for (const row of rows) groups.get(keyOf(row))?.push(row);
+  for (const [key, group] of groups) view.put(key, group);
+  view.missing.clear();
+}
+
+/** A list-valued entry of a view (empty when absent). */
+function listed<T>(view: ListView<T>, key: string): readonly T[] {
+  return view.found.get(key) ?? [];
+}
+
+function addIdentity(list: IdentityFacts[], known: Map<string, { facts: IdentityFacts | null }>, id: string): void {
+  const facts = known.get(id)?.facts;
+  if (facts) addOnce(list, facts);
+}
+
+/** Adds an item unless one with its id is there (lists here hold a handful). */
+function addOnce<T extends { id: string }>(list: T[], item: T): void {
+  for (const x of list) if (x.id === item.id) return;
+  list.push(item);
+}
+
+export type IdentityResolver = ReturnType<typeof identityResolver>;
 
 async function loadCredentials(db: Executor, by: 'fingerprint' | 'externalRef', keys: string[]) {
   return db.selectFrom('credentials')

@@ -12,11 +12,14 @@ const MARKED = /^\[fingerprint:[0-9a-f]{64}\]$/;
 const SECRET_KEY_IN_TEXT = /"(password|passwd|secret|client_?secret|private_?key|secret_?access_?key|access_?token|refresh_?token|api_?key|token)"\s*:/i;
 
 /**
- * Whether a record's text may carry a secret-named field. Such text is never stored as it came
- * (a field repeated in the text could hide a value the parsed record does not show).
+ * Whether a record's text can be stored as it came, given that its parsed value needed no change:
+ * it has no secret-named field and no escape. Text with a secret-named field is never stored as
+ * it came (a field repeated in the text could hide a value the parsed record does not show), and
+ * an escape (`"pass\u0077ord"`) could spell such a field where the text does not show it.
+ * When this holds and the parser found no secret, the parsed record has nothing to scrub either.
  */
-export function mayHoldSecretField(text: string): boolean {
-  return SECRET_KEY_IN_TEXT.test(text);
+export function storableAsSent(text: string): boolean {
+  return !text.includes('\\') && !SECRET_KEY_IN_TEXT.test(text);
 }
 
 /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { dumpDatabase } from '../helpers/dump.js';
 import { detectionsOf, startSeededApp } from '../helpers/events.js';
 import { exampleSecretValues } from '../helpers/examples.js';
@@ -75,10 +76,20 @@ for (const kind of STORE_KINDS) {
       assert.equal(res.json().stored, 2, res.body);
     });
 
+    test('a secret-named field spelled with an escape and hidden by a repeated key is not stored', async () => {
+      const escaped = JSON.stringify({ ...cloudtrailAssumeRole(), eventID: 'dup-key-3' })
+        .replace('"requestParameters":{', '"requestParameters":{"pass\\u0077ord":"escaped-key-secret-Pz4","pass\\u0077ord":null,');
+      const res = await t.app.inject({ method: 'POST', url: '/v1/events', headers: { ...t.auth('responder'), 'content-type': 'application/x-ndjson' }, payload: escaped });
+      assert.equal(res.json().stored, 1, res.body);
+      const { raw } = await t.context.db.selectFrom('events').select(sql<string>`raw::text`.as('raw')).where('id', '=', res.json().events[0].id).executeTakeFirstOrThrow();
+      assert.equal((JSON.parse(raw) as { requestParameters: { password: unknown } }).requestParameters.password, null, 'the record as parsed');
+      assert.ok(!raw.includes('escaped-key-secret-Pz4'), 'not the text as sent');
+    });
+
     test('no plaintext secret is in the database or the logs afterwards', async () => {
       const dump = await dumpDatabase(t.context.db);
       const logs = t.logs.text;
-      for (const value of [...exampleSecretValues(), 'not-a-known-secret-Zq8w2', 'dup-key-secret-Wq3', 'client-secret-Ek9']) {
+      for (const value of [...exampleSecretValues(), 'not-a-known-secret-Zq8w2', 'dup-key-secret-Wq3', 'client-secret-Ek9', 'escaped-key-secret-Pz4']) {
         assert.ok(!dump.includes(value), `database holds ${value}`);
         assert.ok(!logs.includes(value), `logs hold ${value}`);
       }

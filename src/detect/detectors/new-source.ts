@@ -1,5 +1,5 @@
 import { sourceKeys } from '../baseline.js';
-import { finding, isActivity, type Detector, type DetectorOptions, type Finding } from '../finding.js';
+import { finding, isActivity, NO_FINDINGS, type Detector, type DetectorOptions, type Finding } from '../finding.js';
 
 /**
  * Activity from an ASN, country or (when neither is known) network the identity has never used,
@@ -9,24 +9,24 @@ export function newSourceDetector(options: DetectorOptions): Detector {
   return {
     type: 'new_source',
     observe(e, baselines) {
-      if (!isActivity(e) || e.event.outcome === 'failure') return [];
+      if (e.resolution.identities.length === 0 || !isActivity(e) || e.event.outcome === 'failure') return NO_FINDINGS;
       const keys = sourceKeys(e);
-      if (keys.length === 0) return [];
-      const out: Finding[] = [];
+      if (keys.length === 0) return NO_FINDINGS;
+      let out: Finding[] | undefined;
       for (const identity of e.resolution.identities) {
         const baseline = baselines.get(identity.id);
         if (baseline.observations < options.minObservations) continue;
-        const informative = keys.filter((k) => !k.startsWith('net:') || keys.length === 1);
-        const unseen = informative.filter((k) => !(k in baseline.sources));
-        if (unseen.length === 0) continue;
-        out.push(finding('new_source', e, {
+        let unseen: string[] | undefined;
+        for (const k of keys) if ((!k.startsWith('net:') || keys.length === 1) && !(k in baseline.sources)) (unseen ??= []).push(k);
+        if (!unseen) continue;
+        (out ??= []).push(finding('new_source', e, {
           severity: 'medium', confidence: unseen.length > 1 ? 'high' : 'medium', identityId: identity.id,
           title: `${identity.name} used from a new source`,
           summary: `${identity.name} acted from ${unseen.join(', ')}, unseen in ${baseline.observations} earlier events.`,
           key: `${identity.id}:${unseen.sort().join(',')}`, attributes: { unseen, sourceIp: e.event.sourceIp ?? null },
         }));
       }
-      return out;
+      return out ?? NO_FINDINGS;
     },
   };
 }

@@ -1,4 +1,5 @@
-import { finding, hourBucket, isActivity, type Detector, type Finding } from '../finding.js';
+import type { CredentialFacts, SessionFacts } from '../../ingest/resolve.js';
+import { finding, hourBucket, isActivity, NO_FINDINGS, type Detector, type Finding } from '../finding.js';
 
 const DEAD_CREDENTIAL = new Set(['rotated', 'revoked']);
 
@@ -10,11 +11,12 @@ export function useAfterRevocationDetector(): Detector {
   return {
     type: 'use_after_revocation',
     observe(e) {
-      if (!isActivity(e)) return [];
+      const { byCredentialRef, byFingerprint, sessions } = e.resolution;
+      if (!isActivity(e) || !(byCredentialRef.some(isDead) || byFingerprint.some(isDead) || sessions.some(isRevoked))) return NO_FINDINGS;
       const out: Finding[] = [];
       const failed = e.event.outcome === 'failure';
-      for (const c of [...e.resolution.byCredentialRef, ...e.resolution.byFingerprint]) {
-        if (!DEAD_CREDENTIAL.has(c.status)) continue;
+      for (const c of [...byCredentialRef, ...byFingerprint]) {
+        if (!isDead(c)) continue;
         out.push(finding('use_after_revocation', e, {
           severity: failed ? 'medium' : 'high', confidence: 'high', identityId: c.identityId, credentialId: c.id,
           title: `${c.status === 'rotated' ? 'Rotated' : 'Revoked'} credential used`,
@@ -22,7 +24,7 @@ export function useAfterRevocationDetector(): Detector {
           key: `credential:${c.id}:${hourBucket(e.event.time)}`, attributes: { credentialStatus: c.status, outcome: e.event.outcome },
         }));
       }
-      for (const s of e.resolution.sessions) {
+      for (const s of sessions) {
         if (s.status !== 'revoked') continue;
         out.push(finding('use_after_revocation', e, {
           severity: failed ? 'medium' : 'high', confidence: 'high', identityId: s.identityId,
@@ -34,4 +36,12 @@ export function useAfterRevocationDetector(): Detector {
       return out;
     },
   };
+}
+
+function isDead(c: CredentialFacts): boolean {
+  return DEAD_CREDENTIAL.has(c.status);
+}
+
+function isRevoked(s: SessionFacts): boolean {
+  return s.status === 'revoked';
 }
