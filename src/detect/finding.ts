@@ -107,3 +107,13 @@ export function weighty(identity: IdentityFacts | undefined): boolean {
 export function finding(type: DetectionType, e: IngestedEvent, fields: Omit<Finding, 'type' | 'rule' | 'frameworks' | 'eventId' | 'occurredAt' | 'attributes'> & { attributes?: Record<string, unknown> }): Finding {
   return { type, rule: `builtin:${type}`, frameworks: FRAMEWORKS[type], eventId: e.id, occurredAt: e.event.time, attributes: {}, ...fields };
 }
+
+/**
+ * Whether an identity's baseline knows enough to call something new: `minObservations` events,
+ * or a single one while a response watches the identity (`raise_monitoring`), when anything
+ * unseen is worth a look.
+ */
+export function baselineEstablished(identity: IdentityFacts, observations: number, options: Pick<DetectorOptions, 'minObservations'>, at: Date): boolean {
+  const watched = identity.watchedUntil !== null && identity.watchedUntil > at;
+  return observations >= (watched ? 1 : options.minObservations);
+}

@@ -23,6 +23,8 @@ export interface IdentityFacts {
   tags: string[];
   schedule: Schedule | null;
   lastUsedAt: Date | null;
+  /** Until when a response step (`raise_monitoring`) asked to watch the identity closely. */
+  watchedUntil: Date | null;
 }
 
 export interface CredentialFacts {
@@ -231,6 +233,7 @@ async function loadCredentials(db: Executor, by: 'fingerprint' | 'externalRef', 
 async function loadIdentities(db: Executor, by: 'id' | 'externalRef', keys: string[]): Promise<IdentityFacts[]> {
   const rows = await db.selectFrom('identities')
     .select(['id', 'name', 'kind', 'provider', 'environment', 'status', 'criticality', 'tags', 'schedule', 'lastUsedAt', 'externalRef'])
+    .select((eb) => eb.selectFrom('monitoringWatches').select(sql<Date | null>`max(until)`.as('until')).whereRef('monitoringWatches.identityId', '=', 'identities.id').as('watchedUntil'))
     .where(by, '=', sql<string>`any(${keys}::text[])`).execute();
   return rows.map(toIdentity);
 }
@@ -243,9 +246,10 @@ async function loadSessions(db: Executor, jtis: string[]): Promise<SessionFacts[
   return rows.map((r) => ({ ...r, jti: r.jti! }));
 }
 
-function toIdentity(row: { id: string; name: string; externalRef: string | null; kind: string; provider: string; environment: string; status: string; criticality: string; tags: string[]; schedule: unknown; lastUsedAt: Date | null }): IdentityFacts {
+function toIdentity(row: { id: string; name: string; externalRef: string | null; kind: string; provider: string; environment: string; status: string; criticality: string; tags: string[]; schedule: unknown; lastUsedAt: Date | null; watchedUntil: Date | null }): IdentityFacts {
   return {
     id: row.id, name: row.name, externalRef: row.externalRef, kind: row.kind, provider: row.provider as Provider, environment: row.environment, status: row.status,
     criticality: row.criticality, tags: row.tags, schedule: row.schedule as Schedule | null, lastUsedAt: row.lastUsedAt,
+    watchedUntil: row.watchedUntil ? new Date(row.watchedUntil) : null,
   };
 }

@@ -54,7 +54,7 @@ for (const kind of STORE_KINDS) {
     test('the baseline cache holds at most its bound of identities', async () => {
       const store = baselineStore({ max: 5 });
       const identities = await t.context.db.selectFrom('identities').select(['id', 'lastUsedAt']).limit(20).execute();
-      await store.load(t.context.db, identities.map((i) => ({ ...i, name: i.id, externalRef: null, kind: '', provider: '', environment: '', status: 'active', criticality: 'low', tags: [], schedule: null })));
+      await store.load(t.context.db, identities.map((i) => ({ ...i, name: i.id, externalRef: null, kind: '', provider: '', environment: '', status: 'active', criticality: 'low', tags: [], schedule: null, watchedUntil: null })));
       assert.equal(store.size(), 5);
     });
 

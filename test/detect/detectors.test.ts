@@ -102,6 +102,19 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(await fired('new_source', 'ci-dbt'), []);
     });
 
+    test('while a response watches an identity (raise_monitoring), a new source is reported without a full baseline', async () => {
+      const watch = (identityId: string) => t.context.db.insertInto('monitoringWatches').values({
+        id: randomUUID(), identityId, level: 'raised', reason: 'test', createdBy: 'test', until: new Date(Date.now() + DAY),
+      }).execute();
+      await watch('svc-orders-worker');
+      await ingestRecords(t, history('svc-orders-worker', 3, { asn: 64540, geo: 'DE', target: 'mq:orders' }));
+      await ingestRecords(t, history('svc-session-cache', 3, { asn: 64540, geo: 'DE', target: 'redis:sessions' }));
+      await ingestRecords(t, [nativeEvent({ identity: { id: 'svc-orders-worker' }, asn: 65003, geo: 'RU', target: 'mq:orders' })]);
+      await ingestRecords(t, [nativeEvent({ identity: { id: 'svc-session-cache' }, asn: 65003, geo: 'RU', target: 'redis:sessions' })]);
+      assert.equal((await fired('new_source', 'svc-orders-worker')).length, 1, 'watched: three events are enough');
+      assert.deepEqual(await fired('new_source', 'svc-session-cache'), [], 'not watched: the baseline is not established');
+    });
+
     test('unusual_destination fires when an established identity reaches a new service', async () => {
       await ingestRecords(t, history('db-etl-writer', 25, { target: 'pg:analytics', sourceIp: '192.0.2.30' }));
       await ingestRecords(t, [nativeEvent({ identity: { id: 'db-etl-writer' }, target: 'pg:payments', sourceIp: '192.0.2.30' })]);

@@ -1,5 +1,5 @@
 import { sourceKeys } from '../baseline.js';
-import { finding, isActivity, NO_FINDINGS, type Detector, type DetectorOptions, type Finding } from '../finding.js';
+import { baselineEstablished, finding, isActivity, NO_FINDINGS, type Detector, type DetectorOptions, type Finding } from '../finding.js';
 
 /**
  * Activity from an ASN, country or (when neither is known) network the identity has never used,
@@ -15,7 +15,7 @@ export function newSourceDetector(options: DetectorOptions): Detector {
       let out: Finding[] | undefined;
       for (const identity of e.resolution.identities) {
         const baseline = baselines.get(identity.id);
-        if (baseline.observations < options.minObservations) continue;
+        if (!baselineEstablished(identity, baseline.observations, options, e.event.time)) continue;
         let unseen: string[] | undefined;
         for (const k of keys) if ((!k.startsWith('net:') || keys.length === 1) && !(k in baseline.sources)) (unseen ??= []).push(k);
         if (!unseen) continue;

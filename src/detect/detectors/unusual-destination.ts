@@ -1,4 +1,4 @@
-import { finding, isActivity, type Detector, type DetectorOptions, type Finding } from '../finding.js';
+import { baselineEstablished, finding, isActivity, type Detector, type DetectorOptions, type Finding } from '../finding.js';
 
 /** A service or resource the identity has never reached before, once its baseline is established. */
 export function unusualDestinationDetector(options: DetectorOptions): Detector {
@@ -10,7 +10,7 @@ export function unusualDestinationDetector(options: DetectorOptions): Detector {
       const out: Finding[] = [];
       for (const identity of e.resolution.identities) {
         const baseline = baselines.get(identity.id);
-        if (baseline.observations < options.minObservations || target in baseline.targets) continue;
+        if (!baselineEstablished(identity, baseline.observations, options, e.event.time) || target in baseline.targets) continue;
         out.push(finding('unusual_destination', e, {
           severity: e.event.signals.privileged ? 'high' : 'medium', confidence: 'medium', identityId: identity.id,
           title: `${identity.name} reached an unusual destination`,
