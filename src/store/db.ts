@@ -25,6 +25,11 @@ export interface StoreOptions {
   databaseUrl?: string;
   /** PGlite data directory; absent means an in-memory database (tests). */
   pgliteDir?: string;
+  /**
+   * An in-memory PGlite started from this dumped data directory (see `pgliteImage`) instead of
+   * an empty one: tests open many stores, and copying a migrated image costs a fifth of initdb.
+   */
+  pgliteImage?: Blob;
   /** Size of the PostgreSQL pool. */
   poolSize?: number;
   /**
@@ -40,7 +45,7 @@ const plugins = [new CamelCasePlugin({ maintainNestedObjectKeys: true })];
 export async function openStore(options: StoreOptions): Promise<Store> {
   const store = options.databaseUrl
     ? openPostgres(options.databaseUrl, options.poolSize ?? 10, options.onConnectionError ?? (() => undefined))
-    : await openPglite(options.pgliteDir);
+    : await openPglite(options.pgliteDir, options.pgliteImage);
   if (options.migrate !== false) {
     try {
       await migrateToLatest(store.db);
@@ -59,14 +64,25 @@ function openPostgres(connectionString: string, max: number, onConnectionError: 
   return { db, kind: 'postgres', close: () => db.destroy() };
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Store> {
+/** A migrated, empty in-memory PGlite's data directory, as a tarball for `pgliteImage`. */
+export async function pgliteImage(): Promise<Blob> {
+  const pglite = await PGlite.create();
+  try {
+    await migrateToLatest(new Kysely<Database>({ dialect: new SerializedPGliteDialect({ pglite }), plugins }));
+    return await pglite.dumpDataDir('none');
+  } finally {
+    await pglite.close();
+  }
+}
+
+async function openPglite(dataDir: string | undefined, image: Blob | undefined): Promise<Store> {
   let lock: DataDirLock | undefined;
   if (dataDir) {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     lock = await acquireDataDirLock(dataDir);
   }
   try {
-    const pglite = await PGlite.create(dataDir ? `${dataDir}/pgdata` : undefined);
+    const pglite = dataDir ? await PGlite.create(`${dataDir}/pgdata`) : await PGlite.create(image ? { loadDataDir: image } : undefined);
     const db = new Kysely<Database>({ dialect: new SerializedPGliteDialect({ pglite }), plugins });
     return {
       db,

@@ -1,6 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
-import { openStore, type Store, type StoreKind } from '../../src/store/db.js';
+import { openStore, pgliteImage, type Store, type StoreKind } from '../../src/store/db.js';
 import { skipUnless } from './services.js';
 
 export const STORE_KINDS: readonly StoreKind[] = ['pglite', 'postgres'];
@@ -17,7 +21,7 @@ export interface TestStore extends Store {
  * is dropped on close, so test files can run in parallel without seeing each other.
  */
 export async function openTestStore(kind: StoreKind): Promise<TestStore> {
-  if (kind === 'pglite') return openStore({});
+  if (kind === 'pglite') return openStore({ pgliteImage: await migratedImage() });
   const name = `cordon_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   await adminQuery(`create database ${name}`);
   const url = `postgres://postgres@127.0.0.1:5432/${name}`;
@@ -47,4 +51,34 @@ export async function adminQuery(text: string, values: unknown[] = []): Promise<
   } finally {
     await client.end();
   }
+}
+
+let image: Promise<Blob> | undefined;
+
+/**
+ * The migrated PGlite every test store starts from, built once and kept in the temp directory
+ * for the other test processes, under a name that changes with the migrations and PGlite's
+ * version (a stale image is never used). Migrations still run on open, so a missing one would
+ * be applied, not hidden.
+ */
+function migratedImage(): Promise<Blob> {
+  image ??= (async () => {
+    const path = join(tmpdir(), `cordon-test-pglite-${imageKey()}.tar`);
+    const cached = await readFile(path).catch(() => undefined);
+    if (cached) return new Blob([cached]);
+    const built = await pgliteImage();
+    // Best effort: without room in the temp directory, every process builds its own.
+    const partial = `${path}.${process.pid}`;
+    await writeFile(partial, Buffer.from(await built.arrayBuffer())).then(() => rename(partial, path)).catch(() => rm(partial, { force: true }));
+    return built;
+  })();
+  return image;
+}
+
+function imageKey(): string {
+  const hash = createHash('sha256');
+  const migrations = new URL('../../src/store/migrations/', import.meta.url);
+  for (const file of readdirSync(migrations).sort()) hash.update(file).update(readFileSync(new URL(file, migrations)));
+  hash.update(readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url)));
+  return hash.digest('hex').slice(0, 16);
 }
