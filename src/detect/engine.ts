@@ -24,7 +24,8 @@ const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 /**
  * Detection over newly stored events: the built-in detectors, then the YAML rules, each event
  * judged against its identities' baselines as they were before it, which then learn from it.
- * Findings become detections in the batch's transaction.
+ * Findings become detections in the batch's transaction; what the baselines learned counts once
+ * that transaction commits (`committed`), so a batch rolled back and sent again is judged afresh.
  */
 export function detectionEngine(deps: DetectionEngineDeps) {
   const options = { ...DEFAULT_DETECTOR_OPTIONS, ...deps.options };
@@ -102,14 +103,14 @@ export function detectionEngine(deps: DetectionEngineDeps) {
 
   return {
     async detect(tx: Tx, events: IngestedEvent[], actor: Actor): Promise<DetectionResult> {
-      const lookup = await baselines.load(tx, identitiesOf(events));
-      const findings = await evaluate(events, lookup);
+      const batch = await baselines.load(tx, identitiesOf(events));
+      const findings = await evaluate(events, batch);
       const created = await storeDetections(tx, findings, actor);
-      await baselines.persist(tx);
-      return { created };
+      await batch.persist(tx);
+      return { created, committed: batch.commit };
     },
     /** Writes every changed baseline now (on shutdown, and in tests). */
-    flush: (db: Executor) => baselines.persist(db, true),
+    flush: (db: Executor) => baselines.flush(db),
   };
 }
 

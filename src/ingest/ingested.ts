@@ -18,6 +18,11 @@ export interface IngestedEvent {
 export interface DetectionResult {
   /** Detections created by this batch (an existing one seen again is not counted). */
   created: string[];
+  /**
+   * Called once the batch's transaction has committed: what detection learned from the batch
+   * (baselines) is kept. Not called when it rolls back, so nothing is learned from a lost batch.
+   */
+  committed?(): void;
 }
 
 /**

@@ -195,6 +195,7 @@ export function ingestService(deps: IngestDeps) {
         await appendAudit(tx, actor, { action: 'events.ingested', subject: `events:${options.channel}`, payload: { ...counts, format: options.format ?? 'recognised' } });
       }
       await tx.commit().execute();
+      detected.committed?.();
     } catch (error) {
       await tx.rollback().execute().catch(() => undefined);
       throw error;

@@ -6,7 +6,7 @@ import { BATCH_SIZE, ingestService } from '../../src/ingest/pipeline.js';
 import { identityResolver } from '../../src/ingest/resolve.js';
 import { storeTurns } from '../../src/ingest/turns.js';
 import type { TestApp } from '../helpers/app.js';
-import { nativeEvent, startSeededApp } from '../helpers/events.js';
+import { detectionsOf, nativeEvent, startSeededApp } from '../helpers/events.js';
 import { STORE_KINDS, storeSkip } from '../helpers/store.js';
 
 const ndjson = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n');
@@ -95,6 +95,59 @@ for (const kind of STORE_KINDS) {
       assert.equal(await eventCount(t), before + 1, 'the batch that failed left nothing');
       const again = await Promise.all(bodies.map((body) => ingest.ingest(body, { channel: 'api' }, SYSTEM_ACTOR)));
       assert.deepEqual(again.map((s) => s.stored).sort(), [0, 1], 'the failed batch can be sent again');
+    });
+
+    /** An ingest service whose next batch, once armed, fails after detection ran, before its commit. */
+    function failingAfterDetection() {
+      let armed = false;
+      const ingest = ingestService({
+        db: t.context.db, fingerprint: t.context.fingerprint, sealer: { seal: async (s) => `sealed:${s.length}` }, resolver: identityResolver(t.context.db),
+        detection: {
+          async detect(tx, events, actor) {
+            const result = await t.context.detection.detect(tx, events, actor);
+            if (armed) {
+              armed = false;
+              throw new Error('the store failed after detection');
+            }
+            return result;
+          },
+        },
+      });
+      const send = (records: unknown[]) => ingest.ingest(ndjson(records), { channel: 'api' }, SYSTEM_ACTOR);
+      return {
+        send,
+        /** Sends the records in a batch that is rolled back, then again: what the second time detects. */
+        async lostThenSent(records: unknown[]): Promise<number> {
+          armed = true;
+          await assert.rejects(send(records), /failed after detection/);
+          const retried = await send(records);
+          assert.equal(retried.stored, records.length);
+          return retried.detections;
+        },
+      };
+    }
+    const detected = (type: string, identityId: string) => detectionsOf(t, type).then((all) => all.filter((d) => d.identityId === identityId));
+
+    test('a batch rolled back after detection teaches the baselines nothing: sent again, it is detected again', async () => {
+      const { send, lostThenSent } = failingAfterDetection();
+      const history = Array.from({ length: 25 }, (_, i) => nativeEvent({ identity: { id: 'svc-siem-forwarder' }, minutesAgo: 90 - i, asn: 64510, geo: 'FR', target: 'pg:reports' }));
+      assert.equal((await send(history)).stored, 25);
+      assert.deepEqual(await detected('new_source', 'svc-siem-forwarder'), []);
+      const attack = [nativeEvent({ identity: { id: 'svc-siem-forwarder' }, minutesAgo: 5, asn: 65099, geo: 'KP', target: 'pg:reports' })];
+      assert.equal(await lostThenSent(attack), 1, 'the retry is judged against the baseline as it was before the lost batch');
+      assert.equal((await detected('new_source', 'svc-siem-forwarder')).length, 1);
+    });
+
+    test('a token chain in a batch rolled back is detected when the batch is sent again', async () => {
+      const { lostThenSent } = failingAfterDetection();
+      const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000);
+      const chain = [
+        nativeEvent({ type: 'token.used', identity: { id: 'svc-scim-sync', jti: 'replay-root' }, target: 'api:logs', at: at(50) }),
+        nativeEvent({ type: 'token.used', identity: { id: 'svc-scim-sync', jti: 'replay-hop-1' }, parentJti: 'replay-root', target: 'vault:prod', at: at(40) }),
+        nativeEvent({ type: 'token.used', identity: { id: 'svc-scim-sync', jti: 'replay-hop-2' }, parentJti: 'replay-hop-1', target: 'k8s:prod-cluster', at: at(30) }),
+      ];
+      assert.equal(await lostThenSent(chain), 1);
+      assert.equal((await detected('lateral_movement', 'svc-scim-sync')).length, 1);
     });
   });
 }

@@ -6,7 +6,6 @@ interface Chain {
   identityId: string | null;
   /** Recent hops: which token reached which service, when (bounded). */
   hops: { jti: string; target: string; at: number }[];
-  fired: boolean;
 }
 
 const MAX_HOPS = 32;
@@ -30,7 +29,7 @@ export function lateralMovementDetector(options: DetectorOptions): Detector {
         const owner = e.resolution.identities[0]?.id ?? null;
         chain = parent ? chainOf.get(parent) : undefined;
         if (!chain) {
-          chain = { root: parent ?? jti, identityId: owner, hops: [], fired: false };
+          chain = { root: parent ?? jti, identityId: owner, hops: [] };
           if (parent) chainOf.set(parent, chain);
         }
         chainOf.set(jti, chain);
@@ -41,8 +40,9 @@ export function lateralMovementDetector(options: DetectorOptions): Detector {
       if (chain.hops.length > MAX_HOPS) chain.hops.shift();
       const services = new Set(chain.hops.map((h) => h.target));
       const tokens = new Set(chain.hops.map((h) => h.jti));
-      if (chain.fired || services.size < options.lateralMinServices || tokens.size < 2) return [];
-      chain.fired = true;
+      // Every hop past the threshold is a finding of the one detection (keyed by the chain's root):
+      // the store keeps the first, and a batch rolled back and sent again fires it again.
+      if (services.size < options.lateralMinServices || tokens.size < 2) return [];
       return [finding('lateral_movement', e, {
         severity: 'high', confidence: 'medium', identityId: chain.identityId ?? e.resolution.identities[0]?.id ?? null,
         title: 'Token chain hopping across services',
