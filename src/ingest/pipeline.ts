@@ -1,5 +1,5 @@
 import type { ControlledTransaction } from 'kysely';
-import { appendAudit } from '../audit/service.js';
+import { appendAudit, lockAuditChain } from '../audit/service.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { EVENT_FORMATS, type EventFormat } from '../domain/event.js';
 import type { Actor } from '../domain/roles.js';
@@ -184,6 +184,9 @@ export function ingestService(deps: IngestDeps) {
     const { received, events, indexes, rejected, errors, letters, duplicates } = prepared;
     let counts: Omit<IngestSummary, 'events' | 'errors'>;
     try {
+      // The audit chain's lock first, before detections, baselines and dead letters: two processes'
+      // batches then take their locks in one order and cannot deadlock each other.
+      if (inserted.count || letters.length) await lockAuditChain(tx);
       const deadLettered = await recordDeadLetters(tx, letters);
       const fresh = inserted.count === events.length ? events : events.filter((e) => inserted.has(e.id));
       const detected = fresh.length ? await deps.detection.detect(tx, fresh, actor) : { created: [] };

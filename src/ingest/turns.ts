@@ -7,8 +7,8 @@
  *
  * A batch inserted while the one before is uncommitted is still stored once: the unique dedupe
  * key makes its insert wait for that commit, then skip what it stored. Locks are taken in one
- * order (events in `insert`; detections, baselines and the audit chain only in `finish`), so the
- * two transactions cannot deadlock each other.
+ * order (events in `insert`; in `finish` the audit chain's lock, then detections, baselines and
+ * jobs), so two transactions, of this process or another, cannot deadlock each other.
  */
 export function storeTurns() {
   let lastInsert: Promise<unknown> = Promise.resolve();

@@ -97,6 +97,22 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(again.map((s) => s.stored).sort(), [0, 1], 'the failed batch can be sent again');
     });
 
+    test('detection runs holding the audit chain lock, so batches of two processes take their locks in one order', async () => {
+      const held: boolean[] = [];
+      const ingest = ingestService({
+        db: t.context.db, fingerprint: t.context.fingerprint, sealer: { seal: async (s) => `sealed:${s.length}` }, resolver: identityResolver(t.context.db),
+        detection: {
+          async detect(tx, events, actor) {
+            const { rows } = await sql<{ n: string }>`select count(*) as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted`.execute(tx);
+            held.push(Number(rows[0]!.n) > 0);
+            return t.context.detection.detect(tx, events, actor);
+          },
+        },
+      });
+      await ingest.ingest(ndjson([nativeEvent({ identity: { id: 'svc-deployer' } })]), { channel: 'api' }, SYSTEM_ACTOR);
+      assert.deepEqual(held, [true]);
+    });
+
     /** An ingest service whose next batch, once armed, fails after detection ran, before its commit. */
     function failingAfterDetection() {
       let armed = false;
