@@ -1,47 +1,10 @@
 import { connectorType, isConnectorType } from '../connectors/registry.js';
 import type { ConnectorAction } from '../connectors/contract.js';
 import { NotFoundError } from '../domain/errors.js';
+import type { IdentityReadiness, ReadinessChecks, ReadinessSummary } from '../domain/readiness.js';
 import type { Db } from '../store/db.js';
 import type { PlaybookCatalog } from './playbooks/catalog.js';
 import { selectPlaybook } from './playbooks/match.js';
-
-/**
- * Containment readiness (SPEC §3.8): for each identity, could Cordon contain it today without a
- * person — can a connector (or the broker, for identities that live in Cordon) rotate its
- * credential, end its sessions and disable it; is an owner known to route tasks to; does a
- * playbook answer a confirmed leak of its secret. Drills are not run yet, so none is reported.
- */
-export interface ReadinessChecks {
-  rotate: boolean;
-  revokeSessions: boolean;
-  disable: boolean;
-  owner: boolean;
-  playbook: boolean;
-}
-
-export interface IdentityReadiness {
-  identityId: string;
-  name: string;
-  kind: string;
-  provider: string;
-  environment: string;
-  checks: ReadinessChecks;
-  /** Share of the checks met, 0..1. */
-  score: number;
-  /** The playbook a confirmed leak would run. */
-  playbook: string | null;
-  /** What is missing, in words. */
-  gaps: string[];
-}
-
-export interface ReadinessSummary {
-  identities: number;
-  /** Identities meeting every check. */
-  ready: number;
-  /** Mean score. */
-  score: number;
-  byCheck: Record<keyof ReadinessChecks, number>;
-}
 
 const GAP: Record<keyof ReadinessChecks, string> = {
   rotate: 'no connector can rotate its credential',
@@ -51,6 +14,12 @@ const GAP: Record<keyof ReadinessChecks, string> = {
   playbook: 'no playbook answers a confirmed leak of its secret',
 };
 
+/**
+ * Containment readiness (SPEC §3.8): for each identity, could Cordon contain it today without a
+ * person — can a connector (or the broker, for identities that live in Cordon) rotate its
+ * credential, end its sessions and disable it; is an owner known to route tasks to; does a
+ * playbook answer a confirmed leak of its secret. Drills are not run yet, so none is reported.
+ */
 export function readinessService(deps: { db: Db; catalog: Pick<PlaybookCatalog, 'active'> }) {
   async function assess(filter: { identityId?: string } = {}): Promise<IdentityReadiness[]> {
     const [identities, playbooks] = await Promise.all([

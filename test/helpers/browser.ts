@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,8 @@ export interface ConsoleServer {
   responder: ReturnType<typeof startResponder>;
   /** Where the real server listens, e.g. http://127.0.0.1:41234 */
   url: string;
+  /** What the API answers a GET with, as a token of `role` (default viewer); anything but 200 fails. */
+  get<T>(path: string, role?: ApiRole): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -87,6 +90,11 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
   const url = await t.app.listen({ host: '127.0.0.1', port: 0 });
   return {
     t, url, responder,
+    async get<T>(path: string, role: ApiRole = 'viewer'): Promise<T> {
+      const res = await t.app.inject({ method: 'GET', url: path, headers: t.auth(role) });
+      assert.equal(res.statusCode, 200, `${path}: ${res.body}`);
+      return res.json() as T;
+    },
     async close() {
       await responder.stop();
       await t.close();

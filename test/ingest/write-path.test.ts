@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SYSTEM_ACTOR } from '../../src/domain/roles.js';
+import type { DetectionSink } from '../../src/ingest/ingested.js';
 import { BATCH_SIZE, ingestService } from '../../src/ingest/pipeline.js';
 import { identityResolver } from '../../src/ingest/resolve.js';
 import { storeTurns } from '../../src/ingest/turns.js';
@@ -23,6 +24,11 @@ for (const kind of STORE_KINDS) {
       t = await startSeededApp(kind);
     });
     after(() => t?.close());
+
+    /** An ingest service on the test's store whose detection is `detection`. */
+    const ingestWith = (detection: DetectionSink) => ingestService({
+      db: t.context.db, fingerprint: t.context.fingerprint, sealer: { seal: async (s) => `sealed:${s.length}` }, resolver: identityResolver(t.context.db), detection,
+    });
 
     test('a call of several batches stores every good record once and names each bad one by its own record and line', async () => {
       const before = await eventCount(t);
@@ -75,16 +81,13 @@ for (const kind of STORE_KINDS) {
 
     test('a batch whose detection fails is rolled back, and the batches after it are stored', async () => {
       let failNext = true;
-      const ingest = ingestService({
-        db: t.context.db, fingerprint: t.context.fingerprint, sealer: { seal: async (s) => `sealed:${s.length}` }, resolver: identityResolver(t.context.db),
-        detection: {
-          async detect(tx, events, actor) {
-            if (failNext) {
-              failNext = false;
-              throw new Error('detector broke');
-            }
-            return t.context.detection.detect(tx, events, actor);
-          },
+      const ingest = ingestWith({
+        async detect(tx, events, actor) {
+          if (failNext) {
+            failNext = false;
+            throw new Error('detector broke');
+          }
+          return t.context.detection.detect(tx, events, actor);
         },
       });
       const before = await eventCount(t);
@@ -99,14 +102,11 @@ for (const kind of STORE_KINDS) {
 
     test('detection runs holding the audit chain lock, so batches of two processes take their locks in one order', async () => {
       const held: boolean[] = [];
-      const ingest = ingestService({
-        db: t.context.db, fingerprint: t.context.fingerprint, sealer: { seal: async (s) => `sealed:${s.length}` }, resolver: identityResolver(t.context.db),
-        detection: {
-          async detect(tx, events, actor) {
-            const { rows } = await sql<{ n: string }>`select count(*) as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted`.execute(tx);
-            held.push(Number(rows[0]!.n) > 0);
-            return t.context.detection.detect(tx, events, actor);
-          },
+      const ingest = ingestWith({
+        async detect(tx, events, actor) {
+          const { rows } = await sql<{ n: string }>`select count(*) as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted`.execute(tx);
+          held.push(Number(rows[0]!.n) > 0);
+          return t.context.detection.detect(tx, events, actor);
         },
       });
       await ingest.ingest(ndjson([nativeEvent({ identity: { id: 'svc-deployer' } })]), { channel: 'api' }, SYSTEM_ACTOR);
@@ -116,17 +116,14 @@ for (const kind of STORE_KINDS) {
     /** An ingest service whose next batch, once armed, fails after detection ran, before its commit. */
     function failingAfterDetection() {
       let armed = false;
-      const ingest = ingestService({
-        db: t.context.db, fingerprint: t.context.fingerprint, sealer: { seal: async (s) => `sealed:${s.length}` }, resolver: identityResolver(t.context.db),
-        detection: {
-          async detect(tx, events, actor) {
-            const result = await t.context.detection.detect(tx, events, actor);
-            if (armed) {
-              armed = false;
-              throw new Error('the store failed after detection');
-            }
-            return result;
-          },
+      const ingest = ingestWith({
+        async detect(tx, events, actor) {
+          const result = await t.context.detection.detect(tx, events, actor);
+          if (armed) {
+            armed = false;
+            throw new Error('the store failed after detection');
+          }
+          return result;
         },
       });
       const send = (records: unknown[]) => ingest.ingest(ndjson(records), { channel: 'api' }, SYSTEM_ACTOR);

@@ -46,11 +46,7 @@ describe('the console in Chromium', { skip: await skipUnlessChromium(), timeout:
   const fresh = () => pages.fresh();
   const signedIn = (role: ApiRole) => pages.signedIn(role);
 
-  async function api<T>(path: string, role: ApiRole = 'viewer'): Promise<T> {
-    const res = await server.t.app.inject({ method: 'GET', url: path, headers: server.t.auth(role) });
-    assert.equal(res.statusCode, 200, `${path}: ${res.body}`);
-    return res.json() as T;
-  }
+  const api = <T>(path: string, role?: ApiRole) => server.get<T>(path, role);
 
 
   /** Waits until the identities table lists exactly these ids, in this order. */

@@ -50,11 +50,7 @@ describe('responding in the console, against the real response engine', { skip: 
     assert.deepEqual(await pages.closeAll(), []);
   });
 
-  async function api<T>(path: string, role: ApiRole = 'viewer'): Promise<T> {
-    const res = await server.t.app.inject({ method: 'GET', url: path, headers: server.t.auth(role) });
-    assert.equal(res.statusCode, 200, `${path}: ${res.body}`);
-    return res.json() as T;
-  }
+  const api = <T>(path: string, role?: ApiRole) => server.get<T>(path, role);
 
   /** Sends a gitleaks report of `secret` to the real server, as a scanner's pipeline would. */
   async function leak(secret: string, file: string, role: ApiRole = 'responder'): Promise<void> {

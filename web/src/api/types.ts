@@ -9,6 +9,7 @@ import type { EdgeKind, NodeRef, NodeType } from '../../../src/domain/graph.js';
 import type { Criticality } from '../../../src/domain/identity.js';
 import type { IncidentStatus, TaskStatus, TlpLabel } from '../../../src/domain/incident.js';
 import type { ApprovalDefault, ApproverRole, GuardCondition, GuardEffect, TargetSelector } from '../../../src/domain/playbook.js';
+import type { IdentityReadiness, ReadinessChecks, ReadinessSummary } from '../../../src/domain/readiness.js';
 import type { ApiRole } from '../../../src/domain/roles.js';
 
 /** RFC 9457 problem details, as every API error is sent. */
@@ -666,28 +667,9 @@ export interface OverallMetrics {
   series: MetricsPoint[];
 }
 
-export interface ReadinessChecks {
-  rotate: boolean;
-  revokeSessions: boolean;
-  disable: boolean;
-  owner: boolean;
-  playbook: boolean;
-}
-
-export interface IdentityReadiness {
-  identityId: string;
-  name: string;
-  kind: string;
-  provider: string;
-  environment: string;
-  checks: ReadinessChecks;
-  /** Share of the checks met, 0..1. */
-  score: number;
-  playbook: string | null;
-  gaps: string[];
-}
+export type { IdentityReadiness, ReadinessChecks };
 
 export interface Readiness {
-  summary: { identities: number; ready: number; score: number; byCheck: Partial<Record<keyof ReadinessChecks, number>> };
+  summary: ReadinessSummary;
   items: IdentityReadiness[];
 }
